@@ -1,0 +1,104 @@
+//! The catalog of risk models this service serves.
+
+pub mod pce_2013;
+pub mod prevent_2023;
+
+use crate::confidence::category_confidence;
+use crate::explanation::{Factor, LinearPredictor};
+use crate::input::PatientInput;
+use crate::link::Link;
+use crate::patient::Patient;
+use crate::prediction::{OutcomeRisk, Prediction};
+use crate::spec::ModelSpec;
+use crate::validation::{validate, ValidationErrors};
+
+/// A model the service serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Model {
+    /// 2013 ACC/AHA Pooled Cohort Equations.
+    Pce2013,
+    /// 2023 AHA PREVENT, base model.
+    Prevent2023,
+}
+
+impl Model {
+    pub const ALL: [Model; 2] = [Model::Pce2013, Model::Prevent2023];
+
+    /// The model `/predict` uses when the request names none.
+    pub const DEFAULT: Model = Model::Pce2013;
+
+    pub fn from_name(name: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|model| model.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    pub fn spec(self) -> &'static ModelSpec {
+        match self {
+            Model::Pce2013 => &pce_2013::SPEC,
+            Model::Prevent2023 => &prevent_2023::SPEC,
+        }
+    }
+
+    /// The factors contributions are reported for, in order.
+    pub fn factors(self) -> &'static [Factor] {
+        match self {
+            Model::Pce2013 => pce_2013::FACTORS,
+            Model::Prevent2023 => prevent_2023::FACTORS,
+        }
+    }
+
+    /// Validates the input and predicts, or returns every field problem.
+    pub fn predict(self, input: &PatientInput) -> Result<Prediction, ValidationErrors> {
+        let spec = self.spec();
+        let (patient, warnings) = validate(spec, input)?;
+        let equations = self.equations(&patient)?;
+
+        let outcomes = spec
+            .outcomes
+            .iter()
+            .zip(&equations)
+            .map(|(outcome, (lp, link))| OutcomeRisk {
+                outcome,
+                risk: link.risk(lp.value()),
+            })
+            .collect::<Vec<_>>();
+        let (primary, link) = &equations[0];
+        let risk = outcomes[0].risk;
+        let category = spec.categories.categorise(risk);
+        let confidence = category_confidence(
+            &patient,
+            category,
+            &spec.categories,
+            *link,
+            |field| spec.input(field).is_some(),
+            |changed| self.primary_linear_predictor(changed),
+        );
+        Ok(Prediction {
+            model: self,
+            outcomes,
+            category,
+            confidence,
+            contributions: primary.contributions(self.factors()),
+            linear_predictor: primary.value(),
+            reference_value: primary.reference_value(),
+            warnings,
+        })
+    }
+
+    /// Each outcome's linear predictor and link, primary outcome first.
+    fn equations(self, patient: &Patient) -> Result<Vec<(LinearPredictor, Link)>, ValidationErrors> {
+        Ok(match self {
+            Model::Pce2013 => vec![pce_2013::ascvd(patient)],
+            Model::Prevent2023 => prevent_2023::equations(patient)?.into(),
+        })
+    }
+
+    fn primary_linear_predictor(self, patient: &Patient) -> f64 {
+        self.equations(patient)
+            .map(|equations| equations[0].0.value())
+            .unwrap_or(f64::NAN)
+    }
+}
