@@ -1,1 +1,17 @@
-//! placeholder
+//! The prediction service: a Spin HTTP component over the `risk-models` crate.
+//!
+//! A request flows one way: Spin's request → [`http::Request`] (`spin_entry`, WebAssembly only)
+//! → [`router::route`] → one handler (`/predict`, the Open Inference Protocol, health, OpenAPI)
+//! → [`http::Response`]. Everything but the entry point is plain Rust, tested natively.
+
+pub mod http;
+pub mod inference;
+pub mod openapi;
+pub mod patient_json;
+pub mod predict;
+pub mod prediction_json;
+pub mod problem;
+pub mod router;
+
+#[cfg(target_arch = "wasm32")]
+mod spin_entry;

@@ -1,0 +1,108 @@
+//! The HTTP request and response as this crate sees them: plain data, independent of Spin, so
+//! every handler can be tested natively. `spin_entry` converts to and from Spin's types.
+
+/// Largest request body accepted: a 1000-patient batch is about 250 KiB in the inference
+/// protocol's binary form, but `/predict` bodies are small JSON.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Largest body of an inference request: up to 1000 patients in JSON with every field.
+pub const MAX_INFER_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Upper-case method name.
+    pub method: String,
+    /// Path without query string.
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The body was longer than the limit for its route and was cut off.
+    pub body_truncated: bool,
+}
+
+impl Request {
+    pub fn new(method: &str, path: &str) -> Self {
+        let path = path.split_once('?').map_or(path, |(path, _)| path);
+        Request {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            body_truncated: false,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The media type of the body, lower case, without parameters.
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type").map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+    }
+}
+
+/// The body limit for a path: inference batches may be larger than `/predict` bodies.
+pub fn body_limit(path: &str) -> usize {
+    if path.starts_with("/v2/") {
+        MAX_INFER_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Response {
+            status,
+            headers: vec![("content-type".to_string(), content_type.to_string())],
+            body: body.into(),
+        }
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Response::new(status, "application/json", value.to_string())
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}

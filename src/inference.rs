@@ -1,0 +1,102 @@
+//! The Open Inference Protocol (KServe V2) over REST, for every model in the catalog.
+//!
+//! Each patient field is one named input tensor of shape `[N]` (FP64 numbers, BOOL flags,
+//! BYTES strings), so one call scores N patients; outputs are `risk` (the primary outcome),
+//! `<outcome>_risk` for every outcome, and `category`. JSON and the binary tensor extension are
+//! both supported, so `tritonclient.http` works with its default (binary) settings.
+
+mod binary;
+mod infer;
+mod metadata;
+mod tensor;
+
+use serde_json::{json, Value};
+
+use crate::http::{Request, Response};
+use risk_models::Model;
+
+pub use infer::infer;
+pub use metadata::{model_metadata, server_metadata};
+
+/// An error answered in the protocol's shape, `{"error": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InferenceError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl InferenceError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        InferenceError {
+            status: 400,
+            message: message.into(),
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        Response::json(self.status, &json!({ "error": self.message }))
+    }
+}
+
+/// The model a `/v2/models/{name}[/versions/{version}]` path names.
+pub fn find_model(name: &str, version: Option<&str>) -> Result<Model, InferenceError> {
+    let model = Model::from_name(name).ok_or_else(|| InferenceError {
+        status: 404,
+        message: format!(
+            "unknown model; available models: {}",
+            Model::ALL.map(|m| m.name()).join(", ")
+        ),
+    })?;
+    match version {
+        Some(version) if version != model.spec().version => Err(InferenceError {
+            status: 501,
+            message: format!(
+                "{} has only version {}",
+                model.name(),
+                model.spec().version
+            ),
+        }),
+        _ => Ok(model),
+    }
+}
+
+pub fn live() -> Response {
+    Response::json(200, &json!({"live": true}))
+}
+
+pub fn ready() -> Response {
+    Response::json(200, &json!({"ready": true}))
+}
+
+pub fn model_ready(model: Model) -> Response {
+    Response::json(200, &json!({"name": model.name(), "ready": true}))
+}
+
+/// Reads the request's JSON part (all of the body, or its first
+/// `Inference-Header-Content-Length` bytes) and the binary part after it.
+fn split_body(request: &Request) -> Result<(Value, &[u8]), InferenceError> {
+    let (json_part, binary_part) = match request.header(binary::HEADER_LENGTH) {
+        None => (&request.body[..], &[][..]),
+        Some(length) => {
+            let length: usize = length.trim().parse().map_err(|_| {
+                InferenceError::bad_request(format!("{} must be a byte count", binary::HEADER_LENGTH))
+            })?;
+            if length > request.body.len() {
+                return Err(InferenceError::bad_request(format!(
+                    "{} is larger than the body",
+                    binary::HEADER_LENGTH
+                )));
+            }
+            request.body.split_at(length)
+        }
+    };
+    let header = serde_json::from_slice(json_part).map_err(|e| {
+        InferenceError::bad_request(format!(
+            "the inference request is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    Ok((header, binary_part))
+}

@@ -1,0 +1,145 @@
+//! `POST /v2/models/{name}/infer`.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+use risk_models::Model;
+use serde_json::{json, Map, Value};
+
+use super::binary;
+use super::tensor::{output_names, read_patients};
+use super::{split_body, InferenceError};
+use crate::http::{Request, Response};
+
+/// One output tensor's values for every patient.
+enum OutputData {
+    Numbers(Vec<f64>),
+    Texts(Vec<&'static str>),
+}
+
+pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError> {
+    let (header, binary_part) = split_body(request)?;
+    let patients = read_patients(&header, binary_part)?;
+
+    let mut predictions = Vec::with_capacity(patients.len());
+    let mut problems = Vec::new();
+    for (row, patient) in patients.iter().enumerate() {
+        match model.predict(patient) {
+            Ok(prediction) => predictions.push(prediction),
+            Err(errors) => problems.extend(errors.0.iter().map(|e| format!("patient {row}: {e}"))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(InferenceError::bad_request(problems.join("; ")));
+    }
+
+    let outputs = requested_outputs(model, &header)?;
+    let all_binary = header
+        .get("parameters")
+        .and_then(|p| p.get("binary_data_output"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+
+    let mut tensors = Vec::new();
+    let mut binary_tail = Vec::new();
+    for (name, datatype, binary_requested) in outputs {
+        let data = output_data(model, &name, &predictions);
+        let mut tensor = Map::new();
+        tensor.insert("name".into(), json!(name));
+        tensor.insert("datatype".into(), json!(datatype));
+        tensor.insert("shape".into(), json!([predictions.len()]));
+        if binary_requested.unwrap_or(all_binary) {
+            let bytes = match &data {
+                OutputData::Numbers(numbers) => binary::encode_numbers(numbers),
+                OutputData::Texts(texts) => binary::encode_strings(texts),
+            };
+            tensor.insert("parameters".into(), json!({"binary_data_size": bytes.len()}));
+            binary_tail.extend(bytes);
+        } else {
+            let values = match data {
+                OutputData::Numbers(numbers) => json!(numbers),
+                OutputData::Texts(texts) => json!(texts),
+            };
+            tensor.insert("data".into(), values);
+        }
+        tensors.push(Value::Object(tensor));
+    }
+
+    let spec = model.spec();
+    let body = json!({
+        "model_name": spec.name,
+        "model_version": spec.version,
+        "id": request_id(&header),
+        "outputs": tensors,
+    })
+    .to_string();
+    if binary_tail.is_empty() {
+        return Ok(Response::new(200, "application/json", body));
+    }
+    let header_length = body.len().to_string();
+    let mut bytes = body.into_bytes();
+    bytes.extend(binary_tail);
+    Ok(Response::new(200, "application/octet-stream", bytes)
+        .with_header(binary::HEADER_LENGTH, &header_length))
+}
+
+/// The outputs to return, with whether each was asked for in binary (`None`: not said).
+fn requested_outputs(
+    model: Model,
+    header: &Value,
+) -> Result<Vec<(String, &'static str, Option<bool>)>, InferenceError> {
+    let available: Vec<(String, &'static str)> = output_names(model).collect();
+    let Some(requested) = header.get("outputs") else {
+        return Ok(available.into_iter().map(|(n, d)| (n, d, None)).collect());
+    };
+    let requested = requested
+        .as_array()
+        .ok_or_else(|| InferenceError::bad_request("outputs must be an array"))?;
+    requested
+        .iter()
+        .map(|output| {
+            let name = output.get("name").and_then(Value::as_str).unwrap_or_default();
+            let (name, datatype) = available
+                .iter()
+                .find(|(n, _)| n == name)
+                .cloned()
+                .ok_or_else(|| {
+                    InferenceError::bad_request(format!(
+                        "unknown output; {} has: {}",
+                        model.name(),
+                        available.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
+                })?;
+            let binary = output
+                .get("parameters")
+                .and_then(|p| p.get("binary_data"))
+                .and_then(Value::as_bool);
+            Ok((name, datatype, binary))
+        })
+        .collect()
+}
+
+fn output_data(model: Model, name: &str, predictions: &[risk_models::Prediction]) -> OutputData {
+    match name {
+        "category" => OutputData::Texts(predictions.iter().map(|p| p.category.name()).collect()),
+        "risk" => OutputData::Numbers(predictions.iter().map(|p| p.risk()).collect()),
+        _ => {
+            let outcome = model
+                .spec()
+                .outcomes
+                .iter()
+                .position(|o| format!("{}_risk", o.name) == name)
+                .unwrap_or(0);
+            OutputData::Numbers(predictions.iter().map(|p| p.outcomes[outcome].risk).collect())
+        }
+    }
+}
+
+/// The request's `id`, or a fresh one.
+fn request_id(header: &Value) -> String {
+    match header.get("id").and_then(Value::as_str) {
+        Some(id) => id.chars().take(128).collect(),
+        // RandomState is seeded from the host's random source (wasi:random under Spin).
+        None => format!("{:016x}", RandomState::new().hash_one(0u8)),
+    }
+}

@@ -1,0 +1,52 @@
+//! Server and model metadata.
+
+use risk_models::{Field, Model};
+use serde_json::{json, Value};
+
+use crate::http::Response;
+
+use super::tensor::{datatype_of, output_names};
+
+pub fn server_metadata() -> Response {
+    Response::json(
+        200,
+        &json!({
+            "name": "healthcare-model-service",
+            "version": env!("CARGO_PKG_VERSION"),
+            "extensions": ["binary_tensor_data"],
+        }),
+    )
+}
+
+/// Inputs the model reads, plus `cholesterol_unit`, which applies to every model.
+pub fn input_fields(model: Model) -> impl Iterator<Item = Field> {
+    Field::ALL
+        .into_iter()
+        .filter(move |&field| model.spec().input(field).is_some() || field == Field::CholesterolUnit)
+}
+
+pub fn model_metadata(model: Model) -> Response {
+    let spec = model.spec();
+    let inputs: Vec<Value> = input_fields(model)
+        .map(|field| {
+            json!({
+                "name": field.name(),
+                "datatype": datatype_of(field.kind()),
+                "shape": [-1],
+            })
+        })
+        .collect();
+    let outputs: Vec<Value> = output_names(model)
+        .map(|(name, datatype)| json!({"name": name, "datatype": datatype, "shape": [-1]}))
+        .collect();
+    Response::json(
+        200,
+        &json!({
+            "name": spec.name,
+            "versions": [spec.version],
+            "platform": "wasm32-wasip2",
+            "inputs": inputs,
+            "outputs": outputs,
+        }),
+    )
+}

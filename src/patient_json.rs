@@ -1,0 +1,67 @@
+//! A JSON object of patient fields → the domain's [`PatientInput`], with one issue per bad field.
+
+use risk_models::{Field, FieldError, FieldProblem, FieldValue, PatientInput};
+use serde_json::{Map, Value};
+
+use crate::problem::FieldIssue;
+
+/// Longest unknown field name echoed back; longer names are cut so a client cannot make the
+/// service repeat arbitrary data.
+const MAX_ECHOED_NAME: usize = 64;
+
+/// Reads every field of `object`; `pointer` is the object's JSON Pointer in the request body.
+/// `null` means absent.
+pub fn read_patient(object: &Map<String, Value>, pointer: &str) -> Result<PatientInput, Vec<FieldIssue>> {
+    let mut input = PatientInput::default();
+    let mut issues = Vec::new();
+    for (name, value) in object {
+        let Some(field) = Field::from_name(name) else {
+            let shown: String = name.chars().take(MAX_ECHOED_NAME).collect();
+            issues.push(issue(pointer, name, &FieldError::new(shown, FieldProblem::Unknown)));
+            continue;
+        };
+        let value = match value {
+            Value::Null => continue,
+            Value::Bool(flag) => Ok(FieldValue::Flag(*flag)),
+            Value::String(text) => Ok(FieldValue::Text(text)),
+            // serde_json only yields finite numbers; `as_f64` fails for none of them.
+            Value::Number(number) => number
+                .as_f64()
+                .map(FieldValue::Number)
+                .ok_or(FieldProblem::NotFinite),
+            Value::Array(_) | Value::Object(_) => Err(FieldProblem::WrongType {
+                expected: field.kind(),
+            }),
+        };
+        if let Err(problem) = value.and_then(|value| input.set(field, value)) {
+            issues.push(issue(pointer, name, &FieldError::new(field.name(), problem)));
+        }
+    }
+    if issues.is_empty() {
+        Ok(input)
+    } else {
+        Err(issues)
+    }
+}
+
+/// Turns the domain's validation errors into issues under `pointer`.
+pub fn validation_issues(errors: &[FieldError], pointer: &str) -> Vec<FieldIssue> {
+    errors
+        .iter()
+        .map(|error| issue(pointer, &error.field, error))
+        .collect()
+}
+
+fn issue(pointer: &str, key: &str, error: &FieldError) -> FieldIssue {
+    let key: String = key.chars().take(MAX_ECHOED_NAME).collect();
+    FieldIssue {
+        pointer: format!("{pointer}/{}", escape_pointer(&key)),
+        field: error.field.clone(),
+        detail: error.to_string(),
+    }
+}
+
+/// RFC 6901 escaping of one reference token.
+fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}

@@ -1,0 +1,128 @@
+//! Errors of the HTTP API as RFC 9457 problem details (`application/problem+json`).
+//!
+//! Every error a client can cause is a variant here, so each has one status and one shape.
+//! Messages name fields and allowed values, never a value the client sent.
+
+use serde_json::{json, Value};
+
+use crate::http::Response;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Problem type of field-level input errors; the others use `about:blank` (status says all).
+pub const INVALID_INPUT_TYPE: &str = "urn:healthcare-model-service:problem:invalid-input";
+
+/// One offending field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    /// JSON Pointer (RFC 6901) to the field in the request body, e.g. `/patient_data/age`.
+    pub pointer: String,
+    /// The field's public name.
+    pub field: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("no endpoint at this path")]
+    NotFound,
+    #[error("method not allowed; allowed: {allow}")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body is not valid JSON: {reason} at line {line}, column {column}")]
+    MalformedJson {
+        reason: &'static str,
+        line: usize,
+        column: usize,
+    },
+    #[error("the request has {} invalid field(s)", .0.len())]
+    InvalidInput(Vec<FieldIssue>),
+}
+
+impl ApiError {
+    pub fn malformed_json(error: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let reason = match error.classify() {
+            Category::Eof => "unexpected end of input",
+            Category::Syntax => "syntax error",
+            Category::Data => "invalid data",
+            Category::Io => "read error",
+        };
+        ApiError::MalformedJson {
+            reason,
+            line: error.line(),
+            column: error.column(),
+        }
+    }
+
+    pub fn invalid(pointer: &str, field: &str, detail: impl Into<String>) -> Self {
+        ApiError::InvalidInput(vec![FieldIssue {
+            pointer: pointer.to_string(),
+            field: field.to_string(),
+            detail: detail.into(),
+        }])
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::MalformedJson { .. } => 400,
+            ApiError::InvalidInput(_) => 422,
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::NotFound => "Not Found",
+            ApiError::MethodNotAllowed { .. } => "Method Not Allowed",
+            ApiError::UnsupportedMediaType => "Unsupported Media Type",
+            ApiError::PayloadTooLarge { .. } => "Content Too Large",
+            ApiError::MalformedJson { .. } => "Malformed JSON",
+            ApiError::InvalidInput(_) => "Invalid input",
+        }
+    }
+
+    /// The problem details object.
+    pub fn to_json(&self) -> Value {
+        let mut problem = json!({
+            "type": match self {
+                ApiError::InvalidInput(_) => INVALID_INPUT_TYPE,
+                _ => "about:blank",
+            },
+            "title": self.title(),
+            "status": self.status(),
+            "detail": self.to_string(),
+        });
+        if let ApiError::InvalidInput(issues) = self {
+            problem["errors"] = issues_json(issues);
+        }
+        problem
+    }
+
+    pub fn into_response(self) -> Response {
+        let mut response = Response::new(self.status(), PROBLEM_JSON, self.to_json().to_string());
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response = response.with_header("allow", allow);
+        }
+        response
+    }
+}
+
+pub fn issues_json(issues: &[FieldIssue]) -> Value {
+    issues
+        .iter()
+        .map(|issue| {
+            json!({
+                "pointer": issue.pointer,
+                "field": issue.field,
+                "detail": issue.detail,
+            })
+        })
+        .collect()
+}

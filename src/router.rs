@@ -1,0 +1,143 @@
+//! Method and path → one handler. The only place that knows the URL space.
+
+use crate::http::{Request, Response};
+use crate::inference::{self, find_model, InferenceError};
+use crate::openapi::openapi_document;
+use crate::predict::predict_body;
+use crate::problem::ApiError;
+
+/// What a request asks for, decided from its method and path alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route<'a> {
+    Health,
+    OpenApi,
+    Predict,
+    ServerMetadata,
+    ServerLive,
+    ServerReady,
+    ModelMetadata { model: &'a str, version: Option<&'a str> },
+    ModelReady { model: &'a str, version: Option<&'a str> },
+    Infer { model: &'a str, version: Option<&'a str> },
+    NotFound,
+}
+
+impl<'a> Route<'a> {
+    pub fn parse(path: &'a str) -> Route<'a> {
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+        match segments.as_slice() {
+            ["healthz"] => Route::Health,
+            ["openapi.json"] => Route::OpenApi,
+            ["predict"] => Route::Predict,
+            ["v2"] => Route::ServerMetadata,
+            ["v2", "health", "live"] => Route::ServerLive,
+            ["v2", "health", "ready"] => Route::ServerReady,
+            ["v2", "models", model, rest @ ..] => {
+                let (version, rest) = match rest {
+                    ["versions", version, rest @ ..] => (Some(*version), rest),
+                    _ => (None, rest),
+                };
+                match rest {
+                    [] => Route::ModelMetadata { model, version },
+                    ["ready"] => Route::ModelReady { model, version },
+                    ["infer"] => Route::Infer { model, version },
+                    _ => Route::NotFound,
+                }
+            }
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The methods this route answers, as an `Allow` header value.
+    pub fn allowed_methods(&self) -> &'static str {
+        match self {
+            Route::Predict | Route::Infer { .. } => "POST",
+            Route::NotFound => "",
+            _ => "GET, HEAD",
+        }
+    }
+}
+
+/// Answers one request. Never panics on any input: every failure is a typed error response.
+pub fn route(request: &Request) -> Response {
+    let route = Route::parse(&request.path);
+    if route == Route::NotFound {
+        return ApiError::NotFound.into_response();
+    }
+    let allowed = route.allowed_methods();
+    let method = request.method.as_str();
+    let method_allowed = allowed.split(", ").any(|m| m == method);
+    if !method_allowed {
+        return ApiError::MethodNotAllowed { allow: allowed }.into_response();
+    }
+    match route {
+        Route::Health => Response::json(200, &serde_json::json!({"status": "ok"})),
+        Route::OpenApi => Response::json(200, &openapi_document()),
+        Route::Predict => predict(request),
+        Route::ServerMetadata => inference::server_metadata(),
+        Route::ServerLive => inference::live(),
+        Route::ServerReady => inference::ready(),
+        Route::ModelMetadata { model, version } => {
+            respond(find_model(model, version).map(inference::model_metadata))
+        }
+        Route::ModelReady { model, version } => {
+            respond(find_model(model, version).map(inference::model_ready))
+        }
+        Route::Infer { model, version } => respond(
+            find_model(model, version).and_then(|model| infer(model, request)),
+        ),
+        Route::NotFound => ApiError::NotFound.into_response(),
+    }
+}
+
+fn respond(result: Result<Response, InferenceError>) -> Response {
+    result.unwrap_or_else(InferenceError::into_response)
+}
+
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json" || media_type.ends_with("+json")
+}
+
+fn predict(request: &Request) -> Response {
+    match request.media_type() {
+        Some(media_type) if is_json(&media_type) => {}
+        _ => return ApiError::UnsupportedMediaType.into_response(),
+    }
+    if request.body_truncated {
+        return ApiError::PayloadTooLarge {
+            limit: crate::http::MAX_BODY_BYTES,
+        }
+        .into_response();
+    }
+    match predict_body(&request.body) {
+        Ok(value) => Response::json(200, &value),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn infer(model: risk_models::Model, request: &Request) -> Result<Response, InferenceError> {
+    // tritonclient sends binary requests with no JSON content type; anything else that says
+    // what it is must be JSON or raw bytes.
+    match request.media_type().as_deref() {
+        None | Some("application/octet-stream") => {}
+        Some(media_type) if is_json(media_type) => {}
+        Some(_) => {
+            return Err(InferenceError {
+                status: 415,
+                message: "the body must be JSON, or JSON followed by binary tensors".into(),
+            })
+        }
+    }
+    if request.body_truncated {
+        return Err(InferenceError {
+            status: 413,
+            message: format!(
+                "the request body is larger than {} bytes",
+                crate::http::MAX_INFER_BODY_BYTES
+            ),
+        });
+    }
+    inference::infer(model, request)
+}
+
+#[cfg(test)]
+mod tests;

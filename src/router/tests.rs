@@ -1,0 +1,122 @@
+//! Route-level tests: build a request, call `route`, check the response.
+
+use super::*;
+use serde_json::Value;
+
+fn json_body(response: &Response) -> Value {
+    serde_json::from_slice(&response.body).expect("the response body is JSON")
+}
+
+fn post_json(path: &str, body: &str) -> Response {
+    route(
+        &Request::new("POST", path)
+            .with_header("content-type", "application/json")
+            .with_body(body),
+    )
+}
+
+#[test]
+fn paths_parse_into_routes() {
+    assert_eq!(Route::parse("/predict"), Route::Predict);
+    assert_eq!(Route::parse("/v2"), Route::ServerMetadata);
+    assert_eq!(
+        Route::parse("/v2/models/pce-2013/versions/1.0.0/infer"),
+        Route::Infer { model: "pce-2013", version: Some("1.0.0") }
+    );
+    assert_eq!(
+        Route::parse("/v2/models/pce-2013/ready"),
+        Route::ModelReady { model: "pce-2013", version: None }
+    );
+    assert_eq!(Route::parse("/v2/models/pce-2013/explain"), Route::NotFound);
+    assert_eq!(Route::parse("/"), Route::NotFound);
+}
+
+#[test]
+fn the_original_example_gets_a_422_naming_every_missing_field() {
+    let response = post_json("/predict", r#"{"patient_data": {"age": 65, "cholesterol": 240}}"#);
+    assert_eq!(response.status, 422);
+    assert_eq!(response.header("content-type"), Some("application/problem+json"));
+    let body = json_body(&response);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["sex", "hdl_cholesterol", "systolic_bp"]);
+}
+
+#[test]
+fn a_complete_request_gets_a_prediction() {
+    let response = post_json(
+        "/predict",
+        r#"{"patient_data": {"age": 55, "sex": "male", "race": "white", "total_cholesterol": 213,
+            "hdl_cholesterol": 50, "systolic_bp": 120}}"#,
+    );
+    assert_eq!(response.status, 200);
+    let body = json_body(&response);
+    assert_eq!(body["model"], "pce-2013");
+    assert_eq!(body["category"], "borderline");
+    assert_eq!(body["prediction"], "Borderline Risk");
+    assert!((body["risk"].as_f64().unwrap() - 0.05384).abs() < 1e-3);
+    assert_eq!(body["outcomes"]["ascvd"], body["risk"]);
+}
+
+#[test]
+fn error_statuses_follow_the_contract() {
+    assert_eq!(post_json("/predict", "{not json").status, 400);
+    let form = route(
+        &Request::new("POST", "/predict")
+            .with_header("content-type", "text/plain")
+            .with_body("{}"),
+    );
+    assert_eq!(form.status, 415);
+    let mut big = Request::new("POST", "/predict").with_header("content-type", "application/json");
+    big.body_truncated = true;
+    assert_eq!(route(&big).status, 413);
+    let get = route(&Request::new("GET", "/predict"));
+    assert_eq!(get.status, 405);
+    assert_eq!(get.header("allow"), Some("POST"));
+    let missing = route(&Request::new("GET", "/nowhere"));
+    assert_eq!(missing.status, 404);
+    assert_eq!(json_body(&missing)["status"], 404);
+}
+
+#[test]
+fn out_of_range_errors_never_echo_patient_values() {
+    let response = post_json(
+        "/predict",
+        r#"{"patient_data": {"age": 123.456, "sex": "male", "total_cholesterol": 213,
+            "hdl_cholesterol": 50, "systolic_bp": 120}}"#,
+    );
+    assert_eq!(response.status, 422);
+    let text = String::from_utf8(response.body).unwrap();
+    assert!(!text.contains("123.456"));
+    assert!(text.contains("between 40 and 79"));
+}
+
+#[test]
+fn inference_json_scores_every_row() {
+    let body = r#"{"inputs": [
+        {"name": "age", "shape": [2], "datatype": "FP64", "data": [55, 60]},
+        {"name": "sex", "shape": [2], "datatype": "BYTES", "data": ["male", "female"]},
+        {"name": "total_cholesterol", "shape": [2], "datatype": "FP64", "data": [213, 200]},
+        {"name": "hdl_cholesterol", "shape": [2], "datatype": "FP64", "data": [50, 45]},
+        {"name": "systolic_bp", "shape": [2], "datatype": "FP64", "data": [120, 140]},
+        {"name": "smoker", "shape": [2], "datatype": "BOOL", "data": [false, true]}
+    ]}"#;
+    let response = post_json("/v2/models/pce-2013/infer", body);
+    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+    let body = json_body(&response);
+    let outputs = body["outputs"].as_array().unwrap();
+    let names: Vec<&str> = outputs.iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["risk", "ascvd_risk", "category"]);
+    assert_eq!(outputs[0]["shape"], serde_json::json!([2]));
+}
+
+#[test]
+fn unknown_models_are_404_in_the_protocols_shape() {
+    let response = route(&Request::new("GET", "/v2/models/mock/ready"));
+    assert_eq!(response.status, 404);
+    assert!(json_body(&response)["error"].is_string());
+}
