@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Serve the Spin application without Spin: route like Spin, run each component in wasmtime.
+
+`wasmtime serve` runs exactly one component for every path, while Spin routes paths to
+components by spin.toml. This runner reads spin.toml, starts one `wasmtime serve` per
+component on a private loopback port, and forwards each request to the component whose route
+Spin would pick (an exact route beats a wildcard; the longest wildcard prefix wins). It uses
+only the Python standard library.
+
+    python3 scripts/serve_local.py --listen 127.0.0.1:3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.server
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+# Headers that describe one connection, not the message (RFC 9110 §7.6.1).
+HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+    "trailer", "transfer-encoding", "upgrade",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    component: str
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.pattern.endswith("/...")
+
+    @property
+    def prefix(self) -> str:
+        return self.pattern[: -len("/...")] if self.is_wildcard else self.pattern
+
+    def matches(self, path: str) -> bool:
+        if not self.is_wildcard:
+            return path == self.pattern
+        prefix = self.prefix
+        return path == prefix or path.startswith(prefix + "/") or prefix == ""
+
+
+def load_routes(manifest: dict) -> list[Route]:
+    return [Route(t["route"], t["component"]) for t in manifest.get("trigger", {}).get("http", [])]
+
+
+def pick_route(routes: list[Route], path: str) -> Route | None:
+    """Spin's precedence: an exact match first, then the longest matching wildcard prefix."""
+    exact = [r for r in routes if not r.is_wildcard and r.matches(path)]
+    if exact:
+        return exact[0]
+    wildcards = [r for r in routes if r.is_wildcard and r.matches(path)]
+    return max(wildcards, key=lambda r: len(r.prefix), default=None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"wasmtime exited with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
+
+
+def start_components(manifest: dict, root: Path, wasmtime: str) -> tuple[dict[str, int], list]:
+    ports: dict[str, int] = {}
+    processes = []
+    for name, component in manifest.get("component", {}).items():
+        source = root / component["source"]
+        if not source.exists():
+            raise FileNotFoundError(f"{source} is missing: build first (scripts/build.sh)")
+        port = free_port()
+        process = subprocess.Popen(
+            [wasmtime, "serve", "--addr", f"127.0.0.1:{port}", "-S", "cli", str(source)],
+            stdout=subprocess.DEVNULL,
+            stderr=sys.stderr,
+        )
+        processes.append(process)
+        wait_for_port(port, process)
+        ports[name] = port
+    return ports, processes
+
+
+def make_handler(routes: list[Route], ports: dict[str, int]):
+    class Forwarder(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            # Request lines may carry query strings; keep the console to status codes.
+            pass
+
+        def forward(self) -> None:
+            path = self.path.split("?", 1)[0]
+            route = pick_route(routes, path)
+            if route is None:
+                self.send_error(404)
+                return
+            body = self.read_body()
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["content-length"] = str(len(body))
+            connection = http.client.HTTPConnection("127.0.0.1", ports[route.component], timeout=60)
+            try:
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+            finally:
+                connection.close()
+            self.send_response(response.status, response.reason)
+            for name, value in response.getheaders():
+                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def read_body(self) -> bytes:
+            if self.headers.get("transfer-encoding", "").lower() == "chunked":
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        break
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                return b"".join(chunks)
+            length = int(self.headers.get("content-length") or 0)
+            return self.rfile.read(length) if length > 0 else b""
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = forward
+
+    return Forwarder
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--listen", default=os.environ.get("SPIN_HTTP_LISTEN_ADDR", "127.0.0.1:3000"))
+    parser.add_argument("--manifest", default=str(Path(__file__).resolve().parent.parent / "spin.toml"))
+    parser.add_argument("--wasmtime", default=os.environ.get("WASMTIME", "wasmtime"))
+    args = parser.parse_args()
+
+    manifest_path = Path(args.manifest)
+    manifest = tomllib.loads(manifest_path.read_text())
+    routes = load_routes(manifest)
+    ports, processes = start_components(manifest, manifest_path.parent, args.wasmtime)
+
+    def stop(*_):
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    host, port = args.listen.rsplit(":", 1)
+    server = http.server.ThreadingHTTPServer((host, int(port)), make_handler(routes, ports))
+    print(f"Serving http://{host}:{port}")
+    print("Available Routes:")
+    for route in routes:
+        print(f"  {route.component}: http://{host}:{port}{route.pattern}")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    finally:
+        stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
