@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing need, on a fresh machine that has only rustup,
+# Python 3.11, Node and apt. Idempotent: a second run only checks versions.
+#
+#   scripts/setup.sh serve   # toolchain, WebAssembly target, wasmtime
+#   scripts/setup.sh test    # everything serve needs, plus wasm-tools, Chromium and Python packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WHAT="${1:-test}"
+WASMTIME_VERSION="48.0.8"     # 50.x needs a newer rustc than the pinned one
+WASM_TOOLS_VERSION="1.263.0"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '==> %s\n' "$*"; }
+
+# The toolchain, its components and targets come from rust-toolchain.toml.
+channel=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup run "$channel" rustc --print target-list >/dev/null 2>&1 \
+   || ! rustup target list --toolchain "$channel" --installed | grep -qx wasm32-wasip2; then
+  say "installing Rust $channel with the wasm32-wasip2 target"
+  rustup toolchain install "$channel" --profile minimal -c rustfmt -c clippy -t wasm32-wasip2
+fi
+
+install_crate() { # name version binary
+  if ! "$3" --version 2>/dev/null | grep -q "$2"; then
+    say "installing $1 $2 (compiles from crates.io; several minutes the first time)"
+    cargo install "$1@$2" --locked
+  fi
+}
+install_crate wasmtime-cli "$WASMTIME_VERSION" wasmtime
+[ "$WHAT" = serve ] && exit 0
+
+install_crate wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]} from Debian"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Python packages for the integration tests, in .venv; reinstalled when the list changes.
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/requirements.sha256
+if ! sha256sum -c "$stamp" >/dev/null 2>&1; then
+  say "installing Python test packages"
+  .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+  sha256sum tests/requirements.txt > "$stamp"
+fi

@@ -1,0 +1,64 @@
+"""spin.toml: loadable by Spin 3.6.3 (its own schema), and routed the way the exporter needs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+
+import jsonschema
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from serve_local import load_routes, pick_route  # noqa: E402
+
+SCHEMA = ROOT.parent / "shared" / "schemas" / "spin" / "spin-manifest-v2.schema.json"
+MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
+
+
+def test_the_manifest_validates_against_spin_3_6_3s_schema():
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validate(MANIFEST, schema)
+
+
+def test_the_application_is_model_api_manifest_version_2():
+    assert MANIFEST["spin_manifest_version"] == 2
+    assert MANIFEST["application"]["name"] == "model-api"
+
+
+def test_no_component_may_reach_the_network():
+    for name, component in MANIFEST["component"].items():
+        assert component["allowed_outbound_hosts"] == [], name
+
+
+def test_every_component_has_a_build_command_producing_its_source():
+    for name, component in MANIFEST["component"].items():
+        assert "cargo build --target wasm32-wasip2 --release" in component["build"]["command"], name
+        assert component["source"].startswith("target/wasm32-wasip2/release/"), name
+
+
+def test_each_endpoint_family_has_its_own_route_and_the_catch_all_is_last():
+    patterns = [t["route"] for t in MANIFEST["trigger"]["http"]]
+    for family in ["/predict", "/v2", "/v2/health/...", "/v2/models/...", "/healthz",
+                   "/openapi.json", "/docs", "/docs/..."]:
+        assert family in patterns
+    assert patterns[-1] == "/..."
+    assert patterns.count("/...") == 1
+
+
+@pytest.mark.parametrize("path,component,route", [
+    ("/predict", "api", "/predict"),
+    ("/v2", "api", "/v2"),
+    ("/v2/health/live", "api", "/v2/health/..."),
+    ("/v2/models/pce-2013/infer", "api", "/v2/models/..."),
+    ("/healthz", "api", "/healthz"),
+    ("/openapi.json", "api", "/openapi.json"),
+    ("/docs", "docs", "/docs"),
+    ("/docs/swagger-ui.css", "docs", "/docs/..."),
+    ("/anything/else", "api", "/..."),
+])
+def test_paths_reach_the_component_spin_would_pick(path, component, route):
+    picked = pick_route(load_routes(MANIFEST), path)
+    assert (picked.component, picked.pattern) == (component, route)
