@@ -1,12 +1,13 @@
 //! The HTTP request and response as this crate sees them: plain data, independent of Spin, so
 //! every handler can be tested natively. `spin_entry` converts to and from Spin's types.
 
-/// Largest request body accepted: a 1000-patient batch is about 250 KiB in the inference
-/// protocol's binary form, but `/predict` bodies are small JSON.
+/// Largest body of a single-patient `/predict` request, and of anything but a batch: patient
+/// data is a few hundred bytes, so more is a mistake or an attack.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Largest body of an inference request: up to 1000 patients in JSON with every field.
-pub const MAX_INFER_BODY_BYTES: usize = 1024 * 1024;
+/// Largest body of a batch: a `/predict` request with `instances`, or an inference request.
+/// 1000 patients with every field are about 250 KiB of JSON.
+pub const MAX_BATCH_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -64,10 +65,11 @@ impl Request {
     }
 }
 
-/// The body limit for a path: inference batches may be larger than `/predict` bodies.
+/// How much of a body to read for a path before answering 413: routes that accept batches
+/// read up to the batch limit; their handlers apply the single-request limit themselves.
 pub fn body_limit(path: &str) -> usize {
-    if path.starts_with("/v2/") {
-        MAX_INFER_BODY_BYTES
+    if path == "/predict" || path.starts_with("/v2/") {
+        MAX_BATCH_BODY_BYTES
     } else {
         MAX_BODY_BYTES
     }

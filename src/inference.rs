@@ -51,11 +51,7 @@ pub fn find_model(name: &str, version: Option<&str>) -> Result<Model, InferenceE
     match version {
         Some(version) if version != model.spec().version => Err(InferenceError {
             status: 501,
-            message: format!(
-                "{} has only version {}",
-                model.name(),
-                model.spec().version
-            ),
+            message: format!("{} has only version {}", model.name(), model.spec().version),
         }),
         _ => Ok(model),
     }
@@ -80,7 +76,10 @@ fn split_body(request: &Request) -> Result<(Value, &[u8]), InferenceError> {
         None => (&request.body[..], &[][..]),
         Some(length) => {
             let length: usize = length.trim().parse().map_err(|_| {
-                InferenceError::bad_request(format!("{} must be a byte count", binary::HEADER_LENGTH))
+                InferenceError::bad_request(format!(
+                    "{} must be a byte count",
+                    binary::HEADER_LENGTH
+                ))
             })?;
             if length > request.body.len() {
                 return Err(InferenceError::bad_request(format!(

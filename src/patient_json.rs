@@ -11,13 +11,20 @@ const MAX_ECHOED_NAME: usize = 64;
 
 /// Reads every field of `object`; `pointer` is the object's JSON Pointer in the request body.
 /// `null` means absent.
-pub fn read_patient(object: &Map<String, Value>, pointer: &str) -> Result<PatientInput, Vec<FieldIssue>> {
+pub fn read_patient(
+    object: &Map<String, Value>,
+    pointer: &str,
+) -> Result<PatientInput, Vec<FieldIssue>> {
     let mut input = PatientInput::default();
     let mut issues = Vec::new();
     for (name, value) in object {
         let Some(field) = Field::from_name(name) else {
             let shown: String = name.chars().take(MAX_ECHOED_NAME).collect();
-            issues.push(issue(pointer, name, &FieldError::new(shown, FieldProblem::Unknown)));
+            issues.push(issue(
+                pointer,
+                name,
+                &FieldError::new(shown, FieldProblem::Unknown),
+            ));
             continue;
         };
         let value = match value {
@@ -34,7 +41,11 @@ pub fn read_patient(object: &Map<String, Value>, pointer: &str) -> Result<Patien
             }),
         };
         if let Err(problem) = value.and_then(|value| input.set(field, value)) {
-            issues.push(issue(pointer, name, &FieldError::new(field.name(), problem)));
+            issues.push(issue(
+                pointer,
+                name,
+                &FieldError::new(field.name(), problem),
+            ));
         }
     }
     if issues.is_empty() {

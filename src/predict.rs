@@ -7,6 +7,7 @@
 use risk_models::Model;
 use serde_json::{json, Map, Value};
 
+use crate::http::MAX_BODY_BYTES;
 use crate::patient_json::{read_patient, validation_issues};
 use crate::prediction_json::prediction_json;
 use crate::problem::{issues_json, ApiError, FieldIssue};
@@ -19,10 +20,24 @@ pub const MAX_INSTANCES: usize = 1000;
 const KNOWN_MEMBERS: &[&str] = &["patient_data", "instances", "model"];
 
 /// Parses, validates, predicts and serialises one `/predict` body.
+///
+/// Bodies over [`MAX_BODY_BYTES`] are accepted only for batches (up to the batch limit the
+/// caller enforces while reading).
 pub fn predict_body(body: &[u8]) -> Result<Value, ApiError> {
-    let request: Value = serde_json::from_slice(body).map_err(|e| ApiError::malformed_json(&e))?;
+    let parsed = serde_json::from_slice::<Value>(body);
+    let is_batch = matches!(&parsed, Ok(request) if request.get("instances").is_some());
+    if body.len() > MAX_BODY_BYTES && !is_batch {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let request = parsed.map_err(|e| ApiError::malformed_json(&e))?;
     let Value::Object(request) = request else {
-        return Err(ApiError::invalid("", "body", "the body must be a JSON object"));
+        return Err(ApiError::invalid(
+            "",
+            "body",
+            "the body must be a JSON object",
+        ));
     };
     check_members(&request)?;
     let model = read_model(&request)?;

@@ -1,6 +1,6 @@
 //! Method and path → one handler. The only place that knows the URL space.
 
-use crate::http::{Request, Response};
+use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES};
 use crate::inference::{self, find_model, InferenceError};
 use crate::openapi::openapi_document;
 use crate::predict::predict_body;
@@ -15,9 +15,18 @@ pub enum Route<'a> {
     ServerMetadata,
     ServerLive,
     ServerReady,
-    ModelMetadata { model: &'a str, version: Option<&'a str> },
-    ModelReady { model: &'a str, version: Option<&'a str> },
-    Infer { model: &'a str, version: Option<&'a str> },
+    ModelMetadata {
+        model: &'a str,
+        version: Option<&'a str>,
+    },
+    ModelReady {
+        model: &'a str,
+        version: Option<&'a str>,
+    },
+    Infer {
+        model: &'a str,
+        version: Option<&'a str>,
+    },
     NotFound,
 }
 
@@ -82,9 +91,9 @@ pub fn route(request: &Request) -> Response {
         Route::ModelReady { model, version } => {
             respond(find_model(model, version).map(inference::model_ready))
         }
-        Route::Infer { model, version } => respond(
-            find_model(model, version).and_then(|model| infer(model, request)),
-        ),
+        Route::Infer { model, version } => {
+            respond(find_model(model, version).and_then(|model| infer(model, request)))
+        }
         Route::NotFound => ApiError::NotFound.into_response(),
     }
 }
@@ -104,7 +113,7 @@ fn predict(request: &Request) -> Response {
     }
     if request.body_truncated {
         return ApiError::PayloadTooLarge {
-            limit: crate::http::MAX_BODY_BYTES,
+            limit: MAX_BATCH_BODY_BYTES,
         }
         .into_response();
     }
@@ -132,7 +141,7 @@ fn infer(model: risk_models::Model, request: &Request) -> Result<Response, Infer
             status: 413,
             message: format!(
                 "the request body is larger than {} bytes",
-                crate::http::MAX_INFER_BODY_BYTES
+                MAX_BATCH_BODY_BYTES
             ),
         });
     }

@@ -23,15 +23,29 @@ pub fn decode_numbers(datatype: &str, bytes: &[u8]) -> Option<Vec<f64>> {
     let chunks = bytes.chunks_exact(size);
     let numbers = match datatype {
         "FP64" => chunks.map(|c| f64::from_le_bytes(array(c))).collect(),
-        "FP32" => chunks.map(|c| f64::from(f32::from_le_bytes(array(c)))).collect(),
+        "FP32" => chunks
+            .map(|c| f64::from(f32::from_le_bytes(array(c))))
+            .collect(),
         "INT8" => chunks.map(|c| f64::from(c[0] as i8)).collect(),
         "UINT8" => chunks.map(|c| f64::from(c[0])).collect(),
-        "INT16" => chunks.map(|c| f64::from(i16::from_le_bytes(array(c)))).collect(),
-        "UINT16" => chunks.map(|c| f64::from(u16::from_le_bytes(array(c)))).collect(),
-        "INT32" => chunks.map(|c| f64::from(i32::from_le_bytes(array(c)))).collect(),
-        "UINT32" => chunks.map(|c| f64::from(u32::from_le_bytes(array(c)))).collect(),
-        "INT64" => chunks.map(|c| i64::from_le_bytes(array(c)) as f64).collect(),
-        "UINT64" => chunks.map(|c| u64::from_le_bytes(array(c)) as f64).collect(),
+        "INT16" => chunks
+            .map(|c| f64::from(i16::from_le_bytes(array(c))))
+            .collect(),
+        "UINT16" => chunks
+            .map(|c| f64::from(u16::from_le_bytes(array(c))))
+            .collect(),
+        "INT32" => chunks
+            .map(|c| f64::from(i32::from_le_bytes(array(c))))
+            .collect(),
+        "UINT32" => chunks
+            .map(|c| f64::from(u32::from_le_bytes(array(c))))
+            .collect(),
+        "INT64" => chunks
+            .map(|c| i64::from_le_bytes(array(c)) as f64)
+            .collect(),
+        "UINT64" => chunks
+            .map(|c| u64::from_le_bytes(array(c)) as f64)
+            .collect(),
         _ => return None,
     };
     Some(numbers)

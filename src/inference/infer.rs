@@ -53,7 +53,10 @@ pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError
                 OutputData::Numbers(numbers) => binary::encode_numbers(numbers),
                 OutputData::Texts(texts) => binary::encode_strings(texts),
             };
-            tensor.insert("parameters".into(), json!({"binary_data_size": bytes.len()}));
+            tensor.insert(
+                "parameters".into(),
+                json!({"binary_data_size": bytes.len()}),
+            );
             binary_tail.extend(bytes);
         } else {
             let values = match data {
@@ -98,7 +101,10 @@ fn requested_outputs(
     requested
         .iter()
         .map(|output| {
-            let name = output.get("name").and_then(Value::as_str).unwrap_or_default();
+            let name = output
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let (name, datatype) = available
                 .iter()
                 .find(|(n, _)| n == name)
@@ -107,7 +113,11 @@ fn requested_outputs(
                     InferenceError::bad_request(format!(
                         "unknown output; {} has: {}",
                         model.name(),
-                        available.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                        available
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?;
             let binary = output
@@ -130,7 +140,12 @@ fn output_data(model: Model, name: &str, predictions: &[risk_models::Prediction]
                 .iter()
                 .position(|o| format!("{}_risk", o.name) == name)
                 .unwrap_or(0);
-            OutputData::Numbers(predictions.iter().map(|p| p.outcomes[outcome].risk).collect())
+            OutputData::Numbers(
+                predictions
+                    .iter()
+                    .map(|p| p.outcomes[outcome].risk)
+                    .collect(),
+            )
         }
     }
 }

@@ -20,9 +20,9 @@ pub fn server_metadata() -> Response {
 
 /// Inputs the model reads, plus `cholesterol_unit`, which applies to every model.
 pub fn input_fields(model: Model) -> impl Iterator<Item = Field> {
-    Field::ALL
-        .into_iter()
-        .filter(move |&field| model.spec().input(field).is_some() || field == Field::CholesterolUnit)
+    Field::ALL.into_iter().filter(move |&field| {
+        model.spec().input(field).is_some() || field == Field::CholesterolUnit
+    })
 }
 
 pub fn model_metadata(model: Model) -> Response {

@@ -56,7 +56,10 @@ impl Elements {
 }
 
 /// Decodes the request's `inputs` into one patient per row.
-pub fn read_patients(header: &Value, mut binary_part: &[u8]) -> Result<Vec<PatientInput>, InferenceError> {
+pub fn read_patients(
+    header: &Value,
+    mut binary_part: &[u8],
+) -> Result<Vec<PatientInput>, InferenceError> {
     let inputs = header
         .get("inputs")
         .and_then(Value::as_array)
@@ -76,11 +79,18 @@ pub fn read_patients(header: &Value, mut binary_part: &[u8]) -> Result<Vec<Patie
         })?;
         let field_name = field.name();
         if columns.iter().any(|(f, _)| *f == field) {
-            return Err(InferenceError::bad_request(format!("input {field_name} is given twice")));
+            return Err(InferenceError::bad_request(format!(
+                "input {field_name} is given twice"
+            )));
         }
-        let datatype = input.get("datatype").and_then(Value::as_str).unwrap_or_default();
+        let datatype = input
+            .get("datatype")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let count = element_count(input).ok_or_else(|| {
-            InferenceError::bad_request(format!("input {field_name} needs a shape of non-negative integers"))
+            InferenceError::bad_request(format!(
+                "input {field_name} needs a shape of non-negative integers"
+            ))
         })?;
         let binary_size = input
             .get("parameters")
@@ -88,7 +98,11 @@ pub fn read_patients(header: &Value, mut binary_part: &[u8]) -> Result<Vec<Patie
             .map(|size| {
                 size.as_u64()
                     .and_then(|s| usize::try_from(s).ok())
-                    .ok_or_else(|| InferenceError::bad_request(format!("input {field_name}: binary_data_size must be a byte count")))
+                    .ok_or_else(|| {
+                        InferenceError::bad_request(format!(
+                            "input {field_name}: binary_data_size must be a byte count"
+                        ))
+                    })
             })
             .transpose()?;
         let elements = match binary_size {
@@ -136,7 +150,9 @@ pub fn read_patients(header: &Value, mut binary_part: &[u8]) -> Result<Vec<Patie
         for (row, patient) in patients.iter_mut().enumerate() {
             let result = match elements.get(row) {
                 Some(value) => patient.set(*field, value),
-                None => Err(risk_models::FieldProblem::WrongType { expected: field.kind() }),
+                None => Err(risk_models::FieldProblem::WrongType {
+                    expected: field.kind(),
+                }),
             };
             if let Err(problem) = result {
                 problems.push(format!(
@@ -158,7 +174,9 @@ fn element_count(input: &Value) -> Option<usize> {
         .get("shape")?
         .as_array()?
         .iter()
-        .try_fold(1usize, |count, dim| count.checked_mul(usize::try_from(dim.as_u64()?).ok()?))
+        .try_fold(1usize, |count, dim| {
+            count.checked_mul(usize::try_from(dim.as_u64()?).ok()?)
+        })
 }
 
 fn wrong_datatype(field: Field) -> InferenceError {
@@ -170,7 +188,8 @@ fn wrong_datatype(field: Field) -> InferenceError {
 }
 
 fn decode_binary(field: Field, datatype: &str, bytes: &[u8]) -> Result<Elements, InferenceError> {
-    let malformed = || InferenceError::bad_request(format!("input {}: malformed binary data", field.name()));
+    let malformed =
+        || InferenceError::bad_request(format!("input {}: malformed binary data", field.name()));
     Ok(match (field.kind(), datatype) {
         (FieldKind::Number { .. }, "BOOL" | "BYTES") => return Err(wrong_datatype(field)),
         (FieldKind::Number { .. }, _) => {
@@ -184,9 +203,16 @@ fn decode_binary(field: Field, datatype: &str, bytes: &[u8]) -> Result<Elements,
     })
 }
 
-fn decode_json(field: Field, datatype: &str, data: Option<&Value>) -> Result<Elements, InferenceError> {
+fn decode_json(
+    field: Field,
+    datatype: &str,
+    data: Option<&Value>,
+) -> Result<Elements, InferenceError> {
     let data = data.ok_or_else(|| {
-        InferenceError::bad_request(format!("input {} needs data or binary_data_size", field.name()))
+        InferenceError::bad_request(format!(
+            "input {} needs data or binary_data_size",
+            field.name()
+        ))
     })?;
     let mut flat = Vec::new();
     flatten(data, &mut flat);
@@ -203,11 +229,19 @@ fn decode_json(field: Field, datatype: &str, data: Option<&Value>) -> Result<Ele
     };
     Ok(match (field.kind(), datatype) {
         (FieldKind::Number { .. }, "BOOL" | "BYTES") => return Err(wrong_datatype(field)),
-        (FieldKind::Number { .. }, _) if binary::element_size(datatype).is_some() => Elements::Numbers(
-            flat.iter().map(|v| v.as_f64()).collect::<Option<_>>().ok_or_else(malformed)?,
-        ),
+        (FieldKind::Number { .. }, _) if binary::element_size(datatype).is_some() => {
+            Elements::Numbers(
+                flat.iter()
+                    .map(|v| v.as_f64())
+                    .collect::<Option<_>>()
+                    .ok_or_else(malformed)?,
+            )
+        }
         (FieldKind::Flag, "BOOL") => Elements::Flags(
-            flat.iter().map(|v| v.as_bool()).collect::<Option<_>>().ok_or_else(malformed)?,
+            flat.iter()
+                .map(|v| v.as_bool())
+                .collect::<Option<_>>()
+                .ok_or_else(malformed)?,
         ),
         (FieldKind::Choice { .. }, "BYTES") => Elements::Texts(
             flat.iter()

@@ -21,11 +21,17 @@ fn paths_parse_into_routes() {
     assert_eq!(Route::parse("/v2"), Route::ServerMetadata);
     assert_eq!(
         Route::parse("/v2/models/pce-2013/versions/1.0.0/infer"),
-        Route::Infer { model: "pce-2013", version: Some("1.0.0") }
+        Route::Infer {
+            model: "pce-2013",
+            version: Some("1.0.0")
+        }
     );
     assert_eq!(
         Route::parse("/v2/models/pce-2013/ready"),
-        Route::ModelReady { model: "pce-2013", version: None }
+        Route::ModelReady {
+            model: "pce-2013",
+            version: None
+        }
     );
     assert_eq!(Route::parse("/v2/models/pce-2013/explain"), Route::NotFound);
     assert_eq!(Route::parse("/"), Route::NotFound);
@@ -33,9 +39,15 @@ fn paths_parse_into_routes() {
 
 #[test]
 fn the_original_example_gets_a_422_naming_every_missing_field() {
-    let response = post_json("/predict", r#"{"patient_data": {"age": 65, "cholesterol": 240}}"#);
+    let response = post_json(
+        "/predict",
+        r#"{"patient_data": {"age": 65, "cholesterol": 240}}"#,
+    );
     assert_eq!(response.status, 422);
-    assert_eq!(response.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
     let body = json_body(&response);
     let fields: Vec<&str> = body["errors"]
         .as_array()
@@ -106,10 +118,18 @@ fn inference_json_scores_every_row() {
         {"name": "smoker", "shape": [2], "datatype": "BOOL", "data": [false, true]}
     ]}"#;
     let response = post_json("/v2/models/pce-2013/infer", body);
-    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
     let body = json_body(&response);
     let outputs = body["outputs"].as_array().unwrap();
-    let names: Vec<&str> = outputs.iter().map(|o| o["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = outputs
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["risk", "ascvd_risk", "category"]);
     assert_eq!(outputs[0]["shape"], serde_json::json!([2]));
 }
@@ -119,4 +139,25 @@ fn unknown_models_are_404_in_the_protocols_shape() {
     let response = route(&Request::new("GET", "/v2/models/mock/ready"));
     assert_eq!(response.status, 404);
     assert!(json_body(&response)["error"].is_string());
+}
+
+#[test]
+fn single_patient_bodies_over_64_kib_are_too_large() {
+    let padding = " ".repeat(70 * 1024);
+    let body = format!(r#"{{"patient_data": {{"age": 55}}{padding}}}"#);
+    assert_eq!(post_json("/predict", &body).status, 413);
+    assert_eq!(post_json("/predict", &"x".repeat(70 * 1024)).status, 413);
+}
+
+#[test]
+fn a_batch_of_1000_patients_fits_even_though_it_is_over_64_kib() {
+    let patient = r#"{"age": 61, "sex": "female", "race": "african_american", "total_cholesterol": 190,
+        "hdl_cholesterol": 55, "systolic_bp": 135, "on_bp_treatment": true, "smoker": false, "diabetic": false}"#;
+    let body = format!(r#"{{"instances": [{}]}}"#, vec![patient; 1000].join(","));
+    assert!(body.len() > 64 * 1024);
+    let response = post_json("/predict", &body);
+    assert_eq!(response.status, 200);
+    let body = json_body(&response);
+    assert_eq!(body["succeeded"], 1000);
+    assert_eq!(body["results"].as_array().unwrap().len(), 1000);
 }
