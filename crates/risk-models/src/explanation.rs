@@ -143,12 +143,22 @@ pub struct LinearPredictor {
 impl LinearPredictor {
     /// The patient's linear predictor.
     pub fn value(&self) -> f64 {
-        self.constant + self.terms.iter().map(|t| t.value(|v| v.patient)).sum::<f64>()
+        self.constant
+            + self
+                .terms
+                .iter()
+                .map(|t| t.value(|v| v.patient))
+                .sum::<f64>()
     }
 
     /// The reference patient's linear predictor: the model's reference value.
     pub fn reference_value(&self) -> f64 {
-        self.constant + self.terms.iter().map(|t| t.value(|v| v.reference)).sum::<f64>()
+        self.constant
+            + self
+                .terms
+                .iter()
+                .map(|t| t.value(|v| v.reference))
+                .sum::<f64>()
     }
 
     /// Contributions in `order`, adding up to `value() − reference_value()`.

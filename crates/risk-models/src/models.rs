@@ -89,7 +89,10 @@ impl Model {
     }
 
     /// Each outcome's linear predictor and link, primary outcome first.
-    fn equations(self, patient: &Patient) -> Result<Vec<(LinearPredictor, Link)>, ValidationErrors> {
+    fn equations(
+        self,
+        patient: &Patient,
+    ) -> Result<Vec<(LinearPredictor, Link)>, ValidationErrors> {
         Ok(match self {
             Model::Pce2013 => vec![pce_2013::ascvd(patient)],
             Model::Prevent2023 => prevent_2023::equations(patient)?.into(),

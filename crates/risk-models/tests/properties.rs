@@ -20,23 +20,39 @@ struct Profile {
 
 fn profile() -> impl Strategy<Value = Profile> {
     (
-        (30.0..=79.0f64, any::<bool>(), prop::sample::select(vec!["white", "african_american", "other"])),
+        (
+            30.0..=79.0f64,
+            any::<bool>(),
+            prop::sample::select(vec!["white", "african_american", "other"]),
+        ),
         (130.0..=320.0f64, 20.0..=100.0f64, 90.0..=200.0f64),
-        (any::<bool>(), any::<bool>(), any::<bool>(), 15.0..=140.0f64, any::<bool>()),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            15.0..=140.0f64,
+            any::<bool>(),
+        ),
     )
-        .prop_map(|((age, female, race), (total_cholesterol, hdl, sbp), (treated, smoker, diabetic, egfr, statin))| Profile {
-            age,
-            female,
-            race,
-            total_cholesterol,
-            hdl,
-            sbp,
-            treated,
-            smoker,
-            diabetic,
-            egfr,
-            statin,
-        })
+        .prop_map(
+            |(
+                (age, female, race),
+                (total_cholesterol, hdl, sbp),
+                (treated, smoker, diabetic, egfr, statin),
+            )| Profile {
+                age,
+                female,
+                race,
+                total_cholesterol,
+                hdl,
+                sbp,
+                treated,
+                smoker,
+                diabetic,
+                egfr,
+                statin,
+            },
+        )
 }
 
 fn input(p: &Profile, model: Model) -> PatientInput {
@@ -45,7 +61,10 @@ fn input(p: &Profile, model: Model) -> PatientInput {
     let mut fields = vec![
         (Field::Age, FieldValue::Number(p.age)),
         (Field::Sex, FieldValue::Text(sex)),
-        (Field::TotalCholesterol, FieldValue::Number(p.total_cholesterol)),
+        (
+            Field::TotalCholesterol,
+            FieldValue::Number(p.total_cholesterol),
+        ),
         (Field::HdlCholesterol, FieldValue::Number(p.hdl)),
         (Field::SystolicBp, FieldValue::Number(p.sbp)),
         (Field::OnBpTreatment, FieldValue::Flag(p.treated)),
@@ -75,7 +94,9 @@ fn in_range(mut p: Profile, model: Model) -> Profile {
 }
 
 fn predict(p: &Profile, model: Model) -> Prediction {
-    model.predict(&input(p, model)).expect("profile is in range")
+    model
+        .predict(&input(p, model))
+        .expect("profile is in range")
 }
 
 /// Net log-hazard effect of smoking in the printed PCE equations at this age: the smoker
@@ -110,13 +131,26 @@ fn age_slope(model: Model, p: &Profile) -> f64 {
             let hdl = (p.hdl * 0.02586 - 1.3) / 0.3;
             let sbp_ge = (p.sbp.max(110.0) - 130.0) / 20.0;
             let egfr_lt = (p.egfr.min(60.0) - 60.0) / -15.0;
-            let (dm, smk) = (f64::from(u8::from(p.diabetic)), f64::from(u8::from(p.smoker)));
+            let (dm, smk) = (
+                f64::from(u8::from(p.diabetic)),
+                f64::from(u8::from(p.smoker)),
+            );
             let c = if p.female {
-                [0.7939329, -0.0819715, 0.0306769, -0.0946348, -0.27057, -0.078715, -0.1637806]
+                [
+                    0.7939329, -0.0819715, 0.0306769, -0.0946348, -0.27057, -0.078715, -0.1637806,
+                ]
             } else {
-                [0.7688528, -0.0517874, 0.0191169, -0.1049477, -0.2251948, -0.0895067, -0.1543702]
+                [
+                    0.7688528, -0.0517874, 0.0191169, -0.1049477, -0.2251948, -0.0895067,
+                    -0.1543702,
+                ]
             };
-            c[0] + c[1] * non_hdl + c[2] * hdl + c[3] * sbp_ge + c[4] * dm + c[5] * smk + c[6] * egfr_lt
+            c[0] + c[1] * non_hdl
+                + c[2] * hdl
+                + c[3] * sbp_ge
+                + c[4] * dm
+                + c[5] * smk
+                + c[6] * egfr_lt
         }
     }
 }

@@ -1,13 +1,13 @@
 //! Every validation rule, through the public API a adapter uses.
 
-use risk_models::{
-    Field, FieldProblem, FieldValue, Model, PatientInput, ValidationErrors,
-};
+use risk_models::{Field, FieldProblem, FieldValue, Model, PatientInput, ValidationErrors};
 
 fn input(fields: &[(Field, FieldValue<'static>)]) -> PatientInput {
     let mut input = PatientInput::default();
     for (field, value) in fields {
-        input.set(*field, value.clone()).expect("test values are well typed");
+        input
+            .set(*field, value.clone())
+            .expect("test values are well typed");
     }
     input
 }
@@ -49,7 +49,10 @@ fn the_original_services_example_names_every_missing_required_field() {
         (Field::TotalCholesterol, FieldValue::Number(240.0)),
     ]);
     let errors = errors(Model::Pce2013, &original);
-    assert_eq!(fields_of(&errors), ["sex", "hdl_cholesterol", "systolic_bp"]);
+    assert_eq!(
+        fields_of(&errors),
+        ["sex", "hdl_cholesterol", "systolic_bp"]
+    );
     assert!(errors.0.iter().all(|e| e.problem == FieldProblem::Missing));
 }
 
@@ -89,10 +92,19 @@ fn every_range_bound_is_inclusive_and_nothing_outside_is_accepted() {
             fields.retain(|(f, _)| *f != field);
             fields.push((field, FieldValue::Number(value)));
             let result = model.predict(&input(&fields));
-            assert_eq!(result.is_ok(), ok, "{} {} = {value}", model.name(), field.name());
+            assert_eq!(
+                result.is_ok(),
+                ok,
+                "{} {} = {value}",
+                model.name(),
+                field.name()
+            );
             if let Err(errors) = result {
                 assert_eq!(fields_of(&errors), [field.name()]);
-                assert!(matches!(errors.0[0].problem, FieldProblem::OutOfRange { .. }));
+                assert!(matches!(
+                    errors.0[0].problem,
+                    FieldProblem::OutOfRange { .. }
+                ));
             }
         }
     }

@@ -177,11 +177,7 @@ fn coefficients(sex: Sex, race: Option<Race>) -> &'static Coefficients {
 pub fn ascvd(p: &Patient) -> (LinearPredictor, Link) {
     let c = coefficients(p.sex, p.race);
     let age = Variable::new(Factor::Age, p.age.ln(), REFERENCE_AGE.ln());
-    let age_squared = Variable::new(
-        Factor::Age,
-        p.age.ln().powi(2),
-        REFERENCE_AGE.ln().powi(2),
-    );
+    let age_squared = Variable::new(Factor::Age, p.age.ln().powi(2), REFERENCE_AGE.ln().powi(2));
     let total_cholesterol = Variable::new(
         Factor::TotalCholesterol,
         p.total_cholesterol.ln(),

@@ -18,7 +18,9 @@ fn example(sex: &str, race: &str) -> PatientInput {
         (Field::SystolicBp, FieldValue::Number(120.0)),
     ];
     for (field, value) in fields {
-        input.set(field, value).expect("example values are well typed");
+        input
+            .set(field, value)
+            .expect("example values are well typed");
     }
     input
 }
@@ -51,10 +53,28 @@ macro_rules! worked_example {
 
 // Full-precision values from the model specification; the printed guideline percentages within
 // ±0.1 point (white men: the guideline truncated the sum to 60.69, printing 5.3 % for 5.38 %).
-worked_example!(white_women_match_the_guideline, "female", "white", 0.02052, 2.1);
-worked_example!(african_american_women_match_the_guideline, "female", "african_american", 0.03026, 3.0);
+worked_example!(
+    white_women_match_the_guideline,
+    "female",
+    "white",
+    0.02052,
+    2.1
+);
+worked_example!(
+    african_american_women_match_the_guideline,
+    "female",
+    "african_american",
+    0.03026,
+    3.0
+);
 worked_example!(white_men_match_the_guideline, "male", "white", 0.05384, 5.3);
-worked_example!(african_american_men_match_the_guideline, "male", "african_american", 0.06073, 6.1);
+worked_example!(
+    african_american_men_match_the_guideline,
+    "male",
+    "african_american",
+    0.06073,
+    6.1
+);
 
 #[test]
 fn the_full_precision_examples_agree_to_a_millionth() {
@@ -105,7 +125,9 @@ fn the_reference_patient_has_no_contributions() {
 #[test]
 fn treatment_uses_the_treated_coefficients() {
     let mut input = example("female", "african_american");
-    input.set(Field::OnBpTreatment, FieldValue::Flag(true)).unwrap();
+    input
+        .set(Field::OnBpTreatment, FieldValue::Flag(true))
+        .unwrap();
     let p = predict(&input);
     // Printed AA-women model, treated branch, computed directly.
     let (a, t, h, s) = (55f64.ln(), 213f64.ln(), 50f64.ln(), 120f64.ln());

@@ -22,7 +22,9 @@ fn example(sex: &str) -> PatientInput {
         (Field::OnStatin, FieldValue::Flag(false)),
     ];
     for (field, value) in fields {
-        input.set(field, value).expect("example values are well typed");
+        input
+            .set(field, value)
+            .expect("example values are well typed");
     }
     input
 }
@@ -45,15 +47,31 @@ fn outcome(prediction: &Prediction, name: &str) -> f64 {
 #[test]
 fn women_match_the_papers_example() {
     let p = predict(&example("female"));
-    assert!((outcome(&p, "total_cvd") - 0.1468).abs() < 1e-3, "{:?}", p.outcomes);
-    assert!((outcome(&p, "ascvd") - 0.0920).abs() < 1e-3, "{:?}", p.outcomes);
+    assert!(
+        (outcome(&p, "total_cvd") - 0.1468).abs() < 1e-3,
+        "{:?}",
+        p.outcomes
+    );
+    assert!(
+        (outcome(&p, "ascvd") - 0.0920).abs() < 1e-3,
+        "{:?}",
+        p.outcomes
+    );
 }
 
 #[test]
 fn men_match_the_papers_example() {
     let p = predict(&example("male"));
-    assert!((outcome(&p, "total_cvd") - 0.1632).abs() < 1e-3, "{:?}", p.outcomes);
-    assert!((outcome(&p, "ascvd") - 0.1019).abs() < 1e-3, "{:?}", p.outcomes);
+    assert!(
+        (outcome(&p, "total_cvd") - 0.1632).abs() < 1e-3,
+        "{:?}",
+        p.outcomes
+    );
+    assert!(
+        (outcome(&p, "ascvd") - 0.1019).abs() < 1e-3,
+        "{:?}",
+        p.outcomes
+    );
 }
 
 #[test]
