@@ -17,7 +17,7 @@ pub fn element_size(datatype: &str) -> Option<usize> {
 /// Decodes `bytes` as numbers of a numeric datatype (FP16 is not supported).
 pub fn decode_numbers(datatype: &str, bytes: &[u8]) -> Option<Vec<f64>> {
     let size = element_size(datatype)?;
-    if bytes.len() % size != 0 {
+    if !bytes.len().is_multiple_of(size) {
         return None;
     }
     let chunks = bytes.chunks_exact(size);

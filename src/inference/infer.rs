@@ -86,11 +86,11 @@ pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError
         .with_header(binary::HEADER_LENGTH, &header_length))
 }
 
-/// The outputs to return, with whether each was asked for in binary (`None`: not said).
-fn requested_outputs(
-    model: Model,
-    header: &Value,
-) -> Result<Vec<(String, &'static str, Option<bool>)>, InferenceError> {
+/// An output to return: name, datatype, and whether it was asked for in binary (`None`: the
+/// request did not say for this output).
+type RequestedOutput = (String, &'static str, Option<bool>);
+
+fn requested_outputs(model: Model, header: &Value) -> Result<Vec<RequestedOutput>, InferenceError> {
     let available: Vec<(String, &'static str)> = output_names(model).collect();
     let Some(requested) = header.get("outputs") else {
         return Ok(available.into_iter().map(|(n, d)| (n, d, None)).collect());
