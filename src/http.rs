@@ -65,16 +65,6 @@ impl Request {
     }
 }
 
-/// How much of a body to read for a path before answering 413: routes that accept batches
-/// read up to the batch limit; their handlers apply the single-request limit themselves.
-pub fn body_limit(path: &str) -> usize {
-    if path == "/predict" || path.starts_with("/v2/") {
-        MAX_BATCH_BODY_BYTES
-    } else {
-        MAX_BODY_BYTES
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,

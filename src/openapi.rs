@@ -46,6 +46,16 @@ pub fn openapi_document() -> Value {
                     "properties": {"name": {"type": "string"}, "ready": {"type": "boolean"}}
                 })),
             "/v2/models/{model_name}/infer": infer_path(),
+            "/v2/models/{model_name}/versions/{model_version}": versioned(model_get(
+                "Open Inference Protocol: metadata of one model version.",
+                json!({"$ref": "#/components/schemas/ModelMetadata"}))),
+            "/v2/models/{model_name}/versions/{model_version}/ready": versioned(model_get(
+                "Open Inference Protocol: readiness of one model version.",
+                json!({
+                    "type": "object", "required": ["name", "ready"],
+                    "properties": {"name": {"type": "string"}, "ready": {"type": "boolean"}}
+                }))),
+            "/v2/models/{model_name}/versions/{model_version}/infer": versioned(infer_path()),
         },
         "components": {
             "schemas": schemas(),
@@ -58,6 +68,12 @@ pub fn openapi_document() -> Value {
 
 fn model_names() -> Vec<&'static str> {
     Model::ALL.iter().map(|m| m.name()).collect()
+}
+
+fn model_versions() -> Vec<&'static str> {
+    let mut versions: Vec<&str> = Model::ALL.iter().map(|m| m.spec().version).collect();
+    versions.dedup();
+    versions
 }
 
 fn problem_response(description: &str) -> Value {
@@ -92,6 +108,24 @@ fn model_name_parameter() -> Value {
         "schema": {"type": "string", "enum": model_names()},
         "description": "The model: pce-2013 or prevent-2023."
     })
+}
+
+/// The same operation under `/versions/{model_version}`: each model has one version, and any
+/// other answers 501 as the protocol specifies.
+fn versioned(mut path_item: Value) -> Value {
+    if let Some(operations) = path_item.as_object_mut() {
+        for operation in operations.values_mut() {
+            if let Some(parameters) = operation["parameters"].as_array_mut() {
+                parameters.push(json!({
+                    "name": "model_version", "in": "path", "required": true,
+                    "schema": {"type": "string", "enum": model_versions()},
+                    "description": "The model version; another version answers 501."
+                }));
+            }
+            operation["responses"]["501"] = protocol_error("The model has no such version.");
+        }
+    }
+    path_item
 }
 
 fn model_get(summary: &str, schema: Value) -> Value {
@@ -142,7 +176,7 @@ fn predict_path() -> Value {
                 },
                 "400": problem_response("The body is not valid JSON."),
                 "405": problem_response("Method not allowed (the Allow header lists the methods)."),
-                "413": problem_response("The body is larger than 64 KiB."),
+                "413": problem_response("The body is larger than 64 KiB (1 MiB for a batch)."),
                 "415": problem_response("The body is not declared as JSON."),
                 "422": problem_response("Invalid input: one entry per offending field."),
             }

@@ -1,6 +1,6 @@
 //! Method and path → one handler. The only place that knows the URL space.
 
-use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES};
+use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
 use crate::inference::{self, find_model, InferenceError};
 use crate::openapi::openapi_document;
 use crate::predict::predict_body;
@@ -53,6 +53,16 @@ impl<'a> Route<'a> {
                 }
             }
             _ => Route::NotFound,
+        }
+    }
+
+    /// How much of a body to read before answering 413: routes that accept batches read up to
+    /// the batch limit, and `/predict` applies the single-request limit itself once it knows
+    /// whether the body is a batch.
+    pub fn body_limit(&self) -> usize {
+        match self {
+            Route::Predict | Route::Infer { .. } => MAX_BATCH_BODY_BYTES,
+            _ => MAX_BODY_BYTES,
         }
     }
 

@@ -4,8 +4,8 @@ use futures::StreamExt;
 use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
 use spin_sdk::http_component;
 
-use crate::http::{body_limit, Request, Response};
-use crate::router::route;
+use crate::http::{Request, Response};
+use crate::router::{route, Route};
 
 /// Handles one HTTP request.
 #[http_component]
@@ -35,7 +35,7 @@ async fn read_request(incoming: IncomingRequest) -> Request {
             )
         })
         .collect();
-    let limit = body_limit(&request.path);
+    let limit = Route::parse(&request.path).body_limit();
     let mut body = Vec::new();
     let mut stream = incoming.into_body_stream();
     while let Some(chunk) = stream.next().await {

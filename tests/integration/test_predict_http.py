@@ -604,12 +604,6 @@ def test_a_batch_body_over_1_mib_is_a_413_problem(http, api_url):
     assert_answers(http, api_url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (src/http.rs body_limit): /predict/ routes to /predict, but its body is read "
-    "with the 64 KiB limit because body_limit compares the path exactly, so a batch answers "
-    "413 'larger than 1048576 bytes' although it is far smaller",
-)
 def test_a_batch_over_64_kib_is_scored_at_predict_with_a_trailing_slash(http, api_url):
     patient = {"age": 55, "sex": "male", "cholesterol": 213, "hdl_cholesterol": 50, "systolic_bp": 120}
     body = json.dumps({"instances": [patient] * 1000})
