@@ -134,10 +134,11 @@ fn predict(request: &Request) -> Response {
 }
 
 fn infer(model: risk_models::Model, request: &Request) -> Result<Response, InferenceError> {
-    // tritonclient sends binary requests with no JSON content type; anything else that says
-    // what it is must be JSON or raw bytes.
+    // tritonclient sends binary requests with no JSON content type, and the curl examples of
+    // KServe's documentation (`curl -d @input.json`) label JSON as a form: accept those, and
+    // refuse anything else that is not JSON or raw bytes.
     match request.media_type().as_deref() {
-        None | Some("application/octet-stream") => {}
+        None | Some("application/octet-stream" | "application/x-www-form-urlencoded") => {}
         Some(media_type) if is_json(media_type) => {}
         Some(_) => {
             return Err(InferenceError {

@@ -553,11 +553,19 @@ def test_an_inference_body_that_is_not_json_is_400(http, api_url, body):
     assert "not valid JSON" in message
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "image/png"])
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", "image/png"])
 def test_an_inference_body_of_another_media_type_is_415(http, api_url, content_type):
     body = json.dumps({"inputs": PCE_TENSORS})
     response = post_infer(http, api_url, "pce-2013", body, headers={"Content-Type": content_type})
     assert "JSON" in assert_protocol_error(response, 415)
+
+
+def test_an_inference_body_curl_labels_as_a_form_is_read_as_json(http, api_url):
+    """`curl -d @input.json`, as in KServe's documentation, sends JSON labelled as a form."""
+    body = json.dumps({"inputs": PCE_TENSORS})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = post_infer(http, api_url, "pce-2013", body, headers=headers)
+    assert response.status_code == 200, response.text
 
 
 def test_an_inference_body_without_a_content_type_is_read_as_json(http, api_url):
