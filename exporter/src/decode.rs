@@ -163,7 +163,19 @@ where
 {
     match format {
         Format::Protobuf => Ok(M::decode(body)?),
-        Format::Json => Ok(serde_json::from_slice(body)?),
+        Format::Json => {
+            // serde would read a struct from a JSON array by position; an OTLP message is
+            // always an object.
+            let first = body.iter().find(|b| !b.is_ascii_whitespace());
+            if first.is_some_and(|b| *b != b'{') {
+                return Err(DecodeError::Json {
+                    category: "data",
+                    line: 1,
+                    column: 1,
+                });
+            }
+            Ok(serde_json::from_slice(body)?)
+        }
     }
 }
 

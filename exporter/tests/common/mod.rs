@@ -310,3 +310,105 @@ pub fn spin_request(spans: Vec<Span>) -> ExportTraceServiceRequest {
         }],
     }
 }
+
+/// A loopback port free right now (bound then released: the caller binds it next).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// The `model-exporter` binary as its own process, on loopback ports.
+pub struct ExporterProcess {
+    pub child: std::process::Child,
+    pub otlp: SocketAddr,
+    pub metrics: SocketAddr,
+}
+
+impl ExporterProcess {
+    pub fn start(extra_args: &[&str]) -> Self {
+        for _attempt in 0..5 {
+            let otlp: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+            let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_model-exporter"))
+                .args([
+                    "--otlp-addr",
+                    &otlp.to_string(),
+                    "--metrics-addr",
+                    &metrics.to_string(),
+                ])
+                .args(["--log", "warn"])
+                .args(extra_args)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("model-exporter starts");
+            let ready = format!("http://{metrics}/readyz");
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // exited: most likely a port was taken meanwhile; try others
+                }
+                if client()
+                    .get(&ready)
+                    .timeout(Duration::from_millis(500))
+                    .send()
+                    .is_ok_and(|r| r.status().is_success())
+                {
+                    return ExporterProcess {
+                        child,
+                        otlp,
+                        metrics,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("model-exporter did not become ready");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.otlp, path)
+    }
+
+    /// Resident memory of the process, from /proc, in bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+            .map_or(0, |kb| kb * 1024)
+    }
+
+    pub fn samples(&self) -> Samples {
+        Samples::parse(&get(&format!("http://{}/metrics", self.metrics), None).2)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for ExporterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
