@@ -3,11 +3,7 @@
 use risk_models::{Field, FieldError, FieldProblem, FieldValue, PatientInput};
 use serde_json::{Map, Value};
 
-use crate::problem::FieldIssue;
-
-/// Longest unknown field name echoed back; longer names are cut so a client cannot make the
-/// service repeat arbitrary data.
-const MAX_ECHOED_NAME: usize = 64;
+use crate::problem::{child_pointer, echoed_name, FieldIssue};
 
 /// Reads every field of `object`; `pointer` is the object's JSON Pointer in the request body.
 /// `null` means absent.
@@ -19,12 +15,8 @@ pub fn read_patient(
     let mut issues = Vec::new();
     for (name, value) in object {
         let Some(field) = Field::from_name(name) else {
-            let shown: String = name.chars().take(MAX_ECHOED_NAME).collect();
-            issues.push(issue(
-                pointer,
-                name,
-                &FieldError::new(shown, FieldProblem::Unknown),
-            ));
+            let unknown = FieldError::new(echoed_name(name), FieldProblem::Unknown);
+            issues.push(issue(pointer, name, &unknown));
             continue;
         };
         let value = match value {
@@ -64,15 +56,9 @@ pub fn validation_issues(errors: &[FieldError], pointer: &str) -> Vec<FieldIssue
 }
 
 fn issue(pointer: &str, key: &str, error: &FieldError) -> FieldIssue {
-    let key: String = key.chars().take(MAX_ECHOED_NAME).collect();
     FieldIssue {
-        pointer: format!("{pointer}/{}", escape_pointer(&key)),
+        pointer: child_pointer(pointer, &echoed_name(key)),
         field: error.field.clone(),
         detail: error.to_string(),
     }
-}
-
-/// RFC 6901 escaping of one reference token.
-fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::http::MAX_BODY_BYTES;
 use crate::patient_json::{read_patient, validation_issues};
 use crate::prediction_json::prediction_json;
-use crate::problem::{issues_json, ApiError, FieldIssue};
+use crate::problem::{child_pointer, echoed_name, issues_json, ApiError, FieldIssue};
 
 /// Most patients in one batch request.
 pub const MAX_INSTANCES: usize = 1000;
@@ -62,9 +62,9 @@ fn check_members(request: &Map<String, Value>) -> Result<(), ApiError> {
         .keys()
         .filter(|key| !KNOWN_MEMBERS.contains(&key.as_str()))
         .map(|key| {
-            let key: String = key.chars().take(64).collect();
+            let key = echoed_name(key);
             FieldIssue {
-                pointer: format!("/{}", key.replace('~', "~0").replace('/', "~1")),
+                pointer: child_pointer("", &key),
                 field: key.clone(),
                 detail: format!(
                     "{key} is not a known member of the request (known: patient_data, instances, model)"

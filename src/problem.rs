@@ -12,6 +12,20 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Problem type of field-level input errors; the others use `about:blank` (status says all).
 pub const INVALID_INPUT_TYPE: &str = "urn:healthcare-model-service:problem:invalid-input";
 
+/// Longest client-chosen name (an unknown field or input) echoed back in an error; longer
+/// names are cut so a client cannot make the service repeat arbitrary data.
+pub const MAX_ECHOED_NAME: usize = 64;
+
+/// A client-chosen name as it may appear in an error message.
+pub fn echoed_name(name: &str) -> String {
+    name.chars().take(MAX_ECHOED_NAME).collect()
+}
+
+/// `parent` extended by one JSON Pointer reference token (RFC 6901 escaping).
+pub fn child_pointer(parent: &str, token: &str) -> String {
+    format!("{parent}/{}", token.replace('~', "~0").replace('/', "~1"))
+}
+
 /// One offending field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::binary;
 use super::InferenceError;
 use crate::predict::MAX_INSTANCES;
+use crate::problem::echoed_name;
 
 /// The protocol datatype a field's tensor has.
 pub fn datatype_of(kind: FieldKind) -> &'static str {
@@ -73,7 +74,7 @@ pub fn read_patients(
         let field = Field::from_name(name).ok_or_else(|| {
             InferenceError::bad_request(format!(
                 "input {} is not a patient field (known: {})",
-                name.chars().take(64).collect::<String>(),
+                echoed_name(name),
                 Field::ALL.map(|f| f.name()).join(", ")
             ))
         })?;
