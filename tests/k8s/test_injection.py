@@ -1,0 +1,207 @@
+"""The exporter sidecar: what the MutatingAdmissionPolicy adds to the pods the operator
+renders (its CEL evaluated with cel-python, merged as server-side apply merges a Pod), and the
+pre-1.36 Deployment that carries the same sidecar."""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+
+import manifests
+from manifests import APP, NAME_LABEL, SIDECAR, SPIN_HTTP_PORT
+
+
+@pytest.fixture(scope="module")
+def policy(base):
+    return manifests.one(base, "MutatingAdmissionPolicy")
+
+
+@pytest.fixture(scope="module")
+def binding(base):
+    return manifests.one(base, "MutatingAdmissionPolicyBinding")
+
+
+@pytest.fixture(scope="module")
+def params(base, binding):
+    return manifests.one(base, "ConfigMap", binding["spec"]["paramRef"]["name"])
+
+
+@pytest.fixture(scope="module")
+def operator_pod(base):
+    return manifests.operator_pod(manifests.one(base, "SpinApp"), manifests.one(base, "SpinAppExecutor"))
+
+
+@pytest.fixture(scope="module")
+def injected(policy, binding, params, operator_pod):
+    return manifests.admit(policy, binding, params, operator_pod)
+
+
+def sidecars(pod: dict) -> list[dict]:
+    return [c for c in pod["spec"].get("initContainers", []) if c["name"] == SIDECAR]
+
+
+def test_the_operators_pod_is_valid_before_injection(operator_pod):
+    manifests.validate_builtin(operator_pod)
+
+
+def test_the_policy_injects_the_exporter_into_the_apps_pods(injected, operator_pod, params):
+    (sidecar,) = sidecars(injected)
+    assert sidecar["image"] == params["data"]["image"] == "ghcr.io/healthcare-model-service/model-exporter:1.0.0"
+    # Spin's container is left as the operator rendered it.
+    assert injected["spec"]["containers"] == operator_pod["spec"]["containers"]
+
+
+def test_the_injected_pod_is_a_valid_kubernetes_1_36_pod(injected):
+    manifests.validate_builtin(injected)
+
+
+def test_a_misspelt_field_in_the_policy_would_make_the_pod_invalid(policy, binding, params, operator_pod):
+    """The check above is strict: the apply configuration's fields are checked against Pod."""
+    broken = copy.deepcopy(policy)
+    mutation = broken["spec"]["mutations"][0]["applyConfiguration"]
+    mutation["expression"] = mutation["expression"].replace("restartPolicy:", "restartPolicyy:")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        manifests.validate_builtin(manifests.admit(broken, binding, params, operator_pod))
+
+
+def test_every_object_is_built_from_the_type_of_the_field_it_fills(policy, params, operator_pod):
+    """`Object.spec.initContainers.ports{...}` must sit in initContainers[].ports, and so on:
+    the API server type-checks the expression against the Pod schema."""
+    misplaced: list = []
+    manifests.apply_configurations(policy, params, operator_pod, misplaced)
+    assert misplaced == []
+
+
+def test_the_sidecar_is_native_and_starts_before_spin(injected):
+    (sidecar,) = sidecars(injected)
+    assert sidecar["restartPolicy"] == "Always"
+    assert sidecar not in injected["spec"]["containers"]
+    assert sidecar["startupProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_the_sidecar_has_resources_and_probes(injected):
+    (sidecar,) = sidecars(injected)
+    assert {"cpu", "memory"} <= set(sidecar["resources"]["requests"])
+    assert "memory" in sidecar["resources"]["limits"]
+    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz"), ("startupProbe", "/readyz")):
+        assert sidecar[probe]["httpGet"] == {"path": path, "port": 9464}
+
+
+def test_the_sidecar_runs_restricted(injected):
+    """Pod Security Standards 'restricted', and a read-only root filesystem."""
+    (sidecar,) = sidecars(injected)
+    sc = sidecar["securityContext"]
+    assert sc["runAsNonRoot"] is True and sc["runAsUser"] != 0
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc.get("privileged", False) is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+def test_the_sidecar_has_named_otlp_and_metrics_ports(injected):
+    (sidecar,) = sidecars(injected)
+    ports = {p["name"]: p["containerPort"] for p in sidecar["ports"]}
+    assert ports == {"otlp-http": 4318, "http-metrics": 9464}
+
+
+def test_otlp_listens_on_loopback_only(injected):
+    (sidecar,) = sidecars(injected)
+    env = {e["name"]: e["value"] for e in sidecar["env"]}
+    assert env["MODEL_EXPORTER_OTLP_ADDR"] == "127.0.0.1:4318"
+
+
+def test_no_sidecar_port_collides_with_spin(injected):
+    ports = [p["containerPort"] for c in injected["spec"]["initContainers"] + injected["spec"]["containers"]
+             for p in c.get("ports", [])]
+    assert ports.count(SPIN_HTTP_PORT) == 1, "only Spin listens on 80"
+    assert len(ports) == len(set(ports)), f"a port is declared twice: {ports}"
+    (sidecar,) = sidecars(injected)
+    for env in sidecar["env"]:
+        if env["name"].endswith("_ADDR"):
+            assert not env["value"].endswith(f":{SPIN_HTTP_PORT}")
+
+
+def test_spin_exports_to_the_sidecars_otlp_port(base, injected):
+    (spin,) = injected["spec"]["containers"]
+    endpoint = {e["name"]: e["value"] for e in spin["env"]}["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    (sidecar,) = sidecars(injected)
+    otlp = {e["name"]: e["value"] for e in sidecar["env"]}["MODEL_EXPORTER_OTLP_ADDR"]
+    assert endpoint == f"http://{otlp}"
+
+
+def test_injecting_an_already_injected_pod_adds_no_second_copy(policy, binding, params, injected):
+    again = manifests.admit(policy, binding, params, injected)
+    assert len(sidecars(again)) == 1
+    assert again == injected
+
+
+def test_the_match_condition_skips_injected_pods_and_the_merge_key_would_too(policy, binding, params, injected):
+    assert not manifests.policy_matches(policy, binding, injected, params)
+    # Even without the condition (reinvocation), initContainers merge by name.
+    (config,) = manifests.apply_configurations(policy, params, injected)
+    assert len(sidecars(manifests.apply_merge(injected, config))) == 1
+
+
+def test_the_binding_selects_the_label_the_operator_puts_on_the_apps_pods(base, binding):
+    selector = binding["spec"]["matchResources"]["objectSelector"]["matchLabels"]
+    spinapp = manifests.one(base, "SpinApp")
+    assert selector == {NAME_LABEL: spinapp["metadata"]["name"]}
+    assert manifests.selector_matches(selector, manifests.operator_pod_labels(spinapp))
+
+
+def test_other_pods_are_left_alone(policy, binding, params, operator_pod):
+    other = copy.deepcopy(operator_pod)
+    other["metadata"]["labels"] = {NAME_LABEL: "another-app", manifests.status_label("another-app"): "ready"}
+    assert manifests.admit(policy, binding, params, other) == other
+    plain = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "labels": {"app": APP}},
+             "spec": {"containers": [{"name": "x", "image": "busybox"}]}}
+    assert manifests.admit(policy, binding, params, plain) == plain
+
+
+def test_the_policy_reads_its_parameters_from_the_pods_namespace(policy, binding, params):
+    assert policy["spec"]["paramKind"] == {"apiVersion": "v1", "kind": "ConfigMap"}
+    assert "namespace" not in binding["spec"]["paramRef"]
+    assert binding["spec"]["policyName"] == policy["metadata"]["name"]
+
+
+def test_the_policy_never_blocks_pod_creation(policy):
+    assert policy["spec"]["failurePolicy"] == "Ignore"
+
+
+# --- the pre-1.36 variant ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pre136():
+    return manifests.render(manifests.K8S / "overlays" / "pre-1.36")
+
+
+def test_own_deployment_is_what_the_operator_would_render_plus_the_injected_sidecar(pre136, base, injected):
+    """Same pod as on 1.36+ (operator's pod + policy), so the two variants cannot drift."""
+    deployment = manifests.one(pre136, "Deployment")
+    template = deployment["spec"]["template"]
+    assert template["spec"]["containers"] == injected["spec"]["containers"]
+    assert template["spec"]["initContainers"] == injected["spec"]["initContainers"]
+    assert template["spec"]["runtimeClassName"] == injected["spec"]["runtimeClassName"]
+    assert template["metadata"]["labels"] == injected["metadata"]["labels"]
+    assert deployment["spec"]["replicas"] == manifests.one(base, "SpinApp")["spec"]["replicas"]
+
+
+def test_own_deployment_pods_are_selected_by_the_operators_service(pre136):
+    spinapp = manifests.one(pre136, "SpinApp")
+    deployment = manifests.one(pre136, "Deployment")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert manifests.selector_matches(manifests.operator_service(spinapp)["spec"]["selector"], labels)
+    assert manifests.selector_matches(deployment["spec"]["selector"]["matchLabels"], labels)
+
+
+def test_own_deployment_is_valid_and_its_images_are_set(pre136):
+    deployment = manifests.one(pre136, "Deployment")
+    manifests.validate_builtin(deployment)
+    images = {c["name"]: c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]
+              + deployment["spec"]["template"]["spec"]["initContainers"]}
+    assert images == {APP: "ghcr.io/healthcare-model-service/model-api:1.0.0",
+                      SIDECAR: "ghcr.io/healthcare-model-service/model-exporter:1.0.0"}
