@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the native unit and property tests, then the release
 # components over real HTTP on loopback (integration, protocol clients, OpenAPI, the docs page
-# in headless Chromium, artifact size and imports, the Spin manifest).
+# in headless Chromium, artifact size and imports, the Spin manifest), then the exporter's static
+# binary and the Kubernetes manifests, alerts and dashboard (tests/k8s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -20,3 +21,13 @@ scripts/build.sh
 
 echo "==> integration tests"
 .venv/bin/pytest tests/integration -q "$@"
+
+# The metrics exporter's static (musl) binary, with the command exporter/Dockerfile uses, so
+# the binary the sidecar image packages is built and tested in CI.
+echo "==> exporter static binary (exporter/Dockerfile's build)"
+cargo build --locked --profile exporter --target x86_64-unknown-linux-musl -p model-exporter
+
+# Kubernetes: every kustomization rendered and validated strictly, the sidecar injection
+# evaluated, rules/dashboard checked against a real exporter run, promtool unit tests.
+echo "==> Kubernetes manifests, alerts and dashboard"
+.venv/bin/pytest tests/k8s -q

@@ -8,6 +8,8 @@ What the exporter exposes is read from that scrape, never from a list kept by ha
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import socket
 import subprocess
 import time
@@ -22,8 +24,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from manifests import ROOT
 
-MUSL_TARGET = "x86_64-unknown-linux-musl"
-BINARY = ROOT / "target" / MUSL_TARGET / "release" / "model-exporter"
+DOCKERFILE = ROOT / "exporter" / "Dockerfile"
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "spin-otlp" / "run1-default-env"
 # What Prometheus sends (scrape_config default), so the exporter answers in OpenMetrics.
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
@@ -83,12 +84,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def dockerfile_build() -> tuple[list[str], Path]:
+    """The `cargo build` command of exporter/Dockerfile, and the binary it copies into the image."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    (run,) = [line for line in text.splitlines() if line.startswith("RUN") and "cargo build" in line]
+    build = shlex.split(run[run.index("cargo build"):].split("&&")[0])
+    copied = shlex.split(run.split("&&")[1])
+    assert copied[0] == "cp", run
+    return build, ROOT / copied[1]
+
+
 def ensure_binary() -> Path:
-    """The static exporter (scripts/test.sh builds it; built here too if missing or stale)."""
-    binary = Path(os.environ.get("MODEL_EXPORTER_BIN", BINARY))
-    if "MODEL_EXPORTER_BIN" not in os.environ:
-        subprocess.run(["cargo", "build", "-q", "-p", "model-exporter", "--release", "--target", MUSL_TARGET],
-                       cwd=ROOT, check=True, timeout=1800)
+    """The static exporter binary the image packages, built the way the Dockerfile builds it
+    (scripts/test.sh builds it first; here it is only brought up to date)."""
+    if "MODEL_EXPORTER_BIN" in os.environ:
+        return Path(os.environ["MODEL_EXPORTER_BIN"])
+    build, binary = dockerfile_build()
+    subprocess.run(build[:2] + ["-q"] + build[2:], cwd=ROOT, check=True, timeout=1800)
     return binary
 
 

@@ -18,7 +18,6 @@ import shutil
 import pytest
 import yaml
 
-import exporter_run
 import manifests
 import promql_check
 from manifests import APP, K8S, METRICS_SERVICE, ROOT, SIDECAR
@@ -36,48 +35,7 @@ def rule_id(rule: dict) -> str:
     return rule.get("record") or rule["alert"]
 
 
-# --- the exporter, for real ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def exposition() -> str:
-    exporter = exporter_run.Exporter(exporter_run.ensure_binary())
-    try:
-        exporter_run.feed(exporter)
-        content_type, text = exporter.scrape()
-    finally:
-        exporter.stop()
-    assert content_type.startswith("application/openmetrics-text")
-    return text
-
-
-@pytest.fixture(scope="session")
-def exposed(exposition) -> dict[str, set[str]]:
-    return exporter_run.exposed_series(exposition)
-
-
-@pytest.fixture(scope="session")
-def exposed_values(exposition) -> dict[tuple[str, str], set[str]]:
-    values: dict[tuple[str, str], set[str]] = {}
-    from prometheus_client.openmetrics.parser import text_string_to_metric_families
-
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            for label, value in sample.labels.items():
-                values.setdefault((sample.name, label), set()).add(value)
-    return values
-
-
-@pytest.fixture(scope="session")
-def checker(exposed) -> promql_check.Checker:
-    """Knows the exporter's series, Prometheus' `up`, and every recording rule's output."""
-    checker = promql_check.Checker({**exposed, **promql_check.SCRAPE_SERIES})
-    for rule in RULES:
-        if "record" in rule:
-            labels, usage = checker.check(rule["expr"])
-            assert usage.problems == [], rule["record"]
-            checker.record(rule["record"], labels | set(rule.get("labels", {})))
-    return checker
+# --- the exporter, for real (fixtures in conftest.py) ---------------------------------------
 
 
 def test_the_exporter_exposes_the_families_the_service_relies_on(exposed):
