@@ -5,8 +5,10 @@ Nothing here needs a cluster. The models are small and name their source:
   - `operator_pod`, `operator_service`: spin-operator v0.6.1, internal/controller
     (constructDeployment, constructService, ConstructEnvForApp, SpinHealthCheckToCoreProbe) and
     pkg/spinapp (the label keys);
-  - `admit`: a MutatingAdmissionPolicy with one ApplyConfiguration mutation, evaluated with
-    cel-python, merged the way server-side apply merges a Pod (lists keyed by their merge keys).
+  - `admit`: a MutatingAdmissionPolicy's CEL evaluated with cel-python; JSON patch mutations
+    applied as RFC 6902 says, apply configurations merged the way server-side apply merges a Pod
+    (lists keyed by their merge keys) and refused when they set atomic fields, as the API server
+    refuses them.
 """
 
 from __future__ import annotations
@@ -389,17 +391,82 @@ def apply_merge(base: Any, config: Any, field: str | None = None) -> Any:
 
 
 def policy_activation(params: dict, pod: dict) -> dict[str, Any]:
-    return {"Object": CelTypeName(), "object": pod, "params": params, "oldObject": None,
-            "request": {"operation": "CREATE", "namespace": pod["metadata"].get("namespace", "")}}
+    return {"Object": CelTypeName(), "JSONPatch": CelTypeName(("JSONPatch",)), "object": pod, "params": params,
+            "oldObject": None, "request": {"operation": "CREATE", "namespace": pod["metadata"].get("namespace", "")}}
 
 
-def apply_configurations(policy: dict, params: dict, pod: dict, misplaced: list | None = None) -> list[dict]:
-    configs = []
-    for mutation in policy["spec"]["mutations"]:
-        assert mutation["patchType"] == "ApplyConfiguration", mutation["patchType"]
+def json_pointer(path: str) -> list[str]:
+    assert path.startswith("/"), path
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def json_patch(document: Any, operations: list[dict]) -> Any:
+    """RFC 6902 (add, remove, replace, test), as the API server applies a JSONPatch mutation:
+    operations in order, the whole patch failing if one does."""
+    document = copy.deepcopy(document)
+    for op in operations:
+        *parents, last = json_pointer(op["path"])
+        parent = document
+        for key in parents:
+            parent = parent[int(key)] if isinstance(parent, list) else parent[key]
+        kind = op["op"]
+        if kind == "test":
+            current = parent[int(last)] if isinstance(parent, list) else parent[last]
+            if current != op["value"]:
+                raise ValueError(f"test failed at {op['path']}")
+        elif kind == "add":
+            if isinstance(parent, list):
+                parent.insert(len(parent) if last == "-" else int(last), copy.deepcopy(op["value"]))
+            else:
+                parent[last] = copy.deepcopy(op["value"])
+        elif kind == "replace":
+            if isinstance(parent, list):
+                parent[int(last)] = copy.deepcopy(op["value"])
+            else:
+                if last not in parent:
+                    raise KeyError(op["path"])
+                parent[last] = copy.deepcopy(op["value"])
+        elif kind == "remove":
+            del parent[int(last) if isinstance(parent, list) else last]
+        else:
+            raise NotImplementedError(kind)
+    return document
+
+
+def type_path(pointer: str) -> tuple[str, ...]:
+    """The CEL type of what sits at a JSON pointer into the object: /spec/initContainers/- is
+    an Object.spec.initContainers."""
+    return ("Object",) + tuple(p for p in json_pointer(pointer) if p != "-" and not p.isdigit())
+
+
+def evaluate_mutation(mutation: dict, params: dict, pod: dict, misplaced: list | None = None) -> Any:
+    """A mutation's CEL result as plain data: an apply configuration (a dict) or JSON patch
+    operations (a list). Records objects built from a type that does not fit where they go."""
+    kind = mutation["patchType"]
+    if kind == "ApplyConfiguration":
         result = cel_eval(mutation["applyConfiguration"]["expression"], policy_activation(params, pod))
-        configs.append(plain(result, ("Object",), misplaced))
-    return configs
+        return plain(result, ("Object",), misplaced)
+    assert kind == "JSONPatch", kind
+    result = cel_eval(mutation["jsonPatch"]["expression"], policy_activation(params, pod))
+    operations = []
+    for op in result:
+        assert isinstance(op, Built) and op.path == ("JSONPatch",), f"not a JSONPatch: {op!r}"
+        fields = {str(k): v for k, v in op.items()}
+        entry = {"op": str(fields["op"]), "path": str(fields["path"])}
+        if "value" in fields:
+            entry["value"] = plain(fields["value"], type_path(entry["path"]), misplaced)
+        operations.append(entry)
+    return operations
+
+
+def apply_mutation(pod: dict, mutation: dict, params: dict) -> dict:
+    evaluated = evaluate_mutation(mutation, params, pod)
+    if mutation["patchType"] == "ApplyConfiguration":
+        atomics = find_atomics(evaluated)
+        if atomics:
+            raise ValueError(f"may not mutate atomic arrays, maps or structs: {', '.join(atomics)}")
+        return apply_merge(pod, evaluated)
+    return json_patch(pod, evaluated)
 
 
 def policy_matches(policy: dict, binding: dict, pod: dict, params: dict) -> bool:
@@ -418,10 +485,62 @@ def policy_matches(policy: dict, binding: dict, pod: dict, params: dict) -> bool
 
 
 def admit(policy: dict, binding: dict, params: dict, pod: dict) -> dict:
-    """The pod as the API server stores it after this policy (if it matches)."""
+    """The pod as the API server stores it after this policy (if it matches): mutations in
+    order, each on the result of the one before."""
     if not policy_matches(policy, binding, pod, params):
         return copy.deepcopy(pod)
     admitted = pod
-    for config in apply_configurations(policy, params, pod):
-        admitted = apply_merge(admitted, config)
+    for mutation in policy["spec"]["mutations"]:
+        admitted = apply_mutation(admitted, mutation, params)
     return admitted
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic fields (why the policy uses JSON patches)
+
+
+@functools.cache
+def _definitions() -> dict:
+    """The Kubernetes 1.36 definitions with their x-kubernetes-* list and map types."""
+    import importlib.resources
+    import json
+
+    path = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema" / "v1.36.0-local" / "_definitions.json"
+    return json.loads(path.read_text())["$defs"]
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = _definitions()[schema["$ref"].split("#/$defs/")[1]]
+    return schema
+
+
+def find_atomics(value: Any, schema: dict | None = None, path: str = "") -> list[str]:
+    """Paths in an apply configuration for a Pod that set an atomic list, map or struct, which
+    the API server refuses ("may not mutate atomic arrays, maps or structs"). Lists without a
+    list type are atomic, as in structured-merge-diff."""
+    schema = _resolve(schema or {"$ref": "#/$defs/io.k8s.api.core.v1.Pod"})
+    found = []
+    if isinstance(value, dict):
+        if schema.get("x-kubernetes-map-type") == "atomic":
+            return [path or "/"]
+        for key, item in value.items():
+            child = schema.get("properties", {}).get(key)
+            if child is None and isinstance(schema.get("additionalProperties"), dict):
+                child = schema["additionalProperties"]
+            if child is None:
+                continue
+            child_resolved = _resolve(child)
+            if isinstance(item, list):
+                list_type = child.get("x-kubernetes-list-type") or child_resolved.get("x-kubernetes-list-type")
+                if list_type in (None, "atomic"):
+                    found.append(f"{path}/{key}")
+                    continue
+                for element in item:
+                    found += find_atomics(element, child_resolved.get("items", {}), f"{path}/{key}[]")
+            else:
+                if child.get("x-kubernetes-map-type") == "atomic":
+                    found.append(f"{path}/{key}")
+                    continue
+                found += find_atomics(item, child_resolved, f"{path}/{key}")
+    return found

@@ -80,17 +80,17 @@ def test_the_dockerfile_packages_that_binary_alone_as_a_non_root_user():
 
 
 def test_the_image_matches_what_the_sidecar_spec_expects(base):
-    """Same uid as the sidecar's securityContext, and it exposes the sidecar's ports."""
-    policy = manifests.one(base, "MutatingAdmissionPolicy")
-    expression = policy["spec"]["mutations"][0]["applyConfiguration"]["expression"]
-    uid = re.search(r"runAsUser:\s*(\d+)", expression).group(1)
-    group = re.search(r"runAsGroup:\s*(\d+)", expression).group(1)
+    """Same uid:gid as the injected sidecar's securityContext, and it exposes the sidecar's ports."""
+    pod = manifests.operator_pod(manifests.one(base, "SpinApp"), manifests.one(base, "SpinAppExecutor"))
+    binding = manifests.one(base, "MutatingAdmissionPolicyBinding")
+    pod = manifests.admit(manifests.one(base, "MutatingAdmissionPolicy"), binding,
+                          manifests.one(base, "ConfigMap", binding["spec"]["paramRef"]["name"]), pod)
+    (sidecar,) = [c for c in pod["spec"]["initContainers"] if c["name"] == manifests.SIDECAR]
     lines = dockerfile_lines()
     (user,) = [line.split()[1] for line in lines if line.startswith("USER")]
-    assert user == f"{uid}:{group}"
+    assert user == f"{sidecar['securityContext']['runAsUser']}:{sidecar['securityContext']['runAsGroup']}"
     (expose,) = [line.split()[1:] for line in lines if line.startswith("EXPOSE")]
-    ports = set(re.findall(r"containerPort:\s*(\d+)", expression))
-    assert set(expose) == ports
+    assert {int(p) for p in expose} == {p["containerPort"] for p in sidecar["ports"]}
 
 
 def test_ci_builds_the_binary_with_the_dockerfiles_command():

@@ -1,5 +1,5 @@
 """The exporter sidecar: what the MutatingAdmissionPolicy adds to the pods the operator
-renders (its CEL evaluated with cel-python, merged as server-side apply merges a Pod), and the
+renders (its CEL evaluated with cel-python, its JSON patches applied in order), and the
 pre-1.36 Deployment that carries the same sidecar."""
 
 from __future__ import annotations
@@ -58,9 +58,9 @@ def test_the_injected_pod_is_a_valid_kubernetes_1_36_pod(injected):
 
 
 def test_a_misspelt_field_in_the_policy_would_make_the_pod_invalid(policy, binding, params, operator_pod):
-    """The check above is strict: the apply configuration's fields are checked against Pod."""
+    """The check above is strict: the injected container's fields are checked against Pod."""
     broken = copy.deepcopy(policy)
-    mutation = broken["spec"]["mutations"][0]["applyConfiguration"]
+    mutation = broken["spec"]["mutations"][-1]["jsonPatch"]
     mutation["expression"] = mutation["expression"].replace("restartPolicy:", "restartPolicyy:")
     with pytest.raises(kubernetes_validate.ValidationError):
         manifests.validate_builtin(manifests.admit(broken, binding, params, operator_pod))
@@ -70,8 +70,23 @@ def test_every_object_is_built_from_the_type_of_the_field_it_fills(policy, param
     """`Object.spec.initContainers.ports{...}` must sit in initContainers[].ports, and so on:
     the API server type-checks the expression against the Pod schema."""
     misplaced: list = []
-    manifests.apply_configurations(policy, params, operator_pod, misplaced)
+    pod = operator_pod
+    for mutation in policy["spec"]["mutations"]:
+        manifests.evaluate_mutation(mutation, params, pod, misplaced)
+        pod = manifests.apply_mutation(pod, mutation, params)
     assert misplaced == []
+
+
+def test_the_policy_sets_no_atomic_field_through_an_apply_configuration(policy, params, injected):
+    """The API server refuses apply configurations that set atomic lists, maps or structs.
+    The sidecar's capabilities.drop is one, hence JSON patches; any apply configuration the
+    policy has must stay clear of them."""
+    (sidecar,) = sidecars(injected)
+    as_apply_configuration = {"spec": {"initContainers": [sidecar]}}
+    assert "/spec/initContainers[]/securityContext/capabilities/drop" in manifests.find_atomics(as_apply_configuration)
+    for mutation in policy["spec"]["mutations"]:
+        if mutation["patchType"] == "ApplyConfiguration":
+            assert manifests.find_atomics(manifests.evaluate_mutation(mutation, params, injected)) == []
 
 
 def test_the_sidecar_is_native_and_starts_before_spin(injected):
@@ -138,11 +153,17 @@ def test_injecting_an_already_injected_pod_adds_no_second_copy(policy, binding, 
     assert again == injected
 
 
-def test_the_match_condition_skips_injected_pods_and_the_merge_key_would_too(policy, binding, params, injected):
+def test_the_match_condition_skips_injected_pods_and_the_policy_is_not_reinvoked(policy, binding, params, injected):
     assert not manifests.policy_matches(policy, binding, injected, params)
-    # Even without the condition (reinvocation), initContainers merge by name.
-    (config,) = manifests.apply_configurations(policy, params, injected)
-    assert len(sidecars(manifests.apply_merge(injected, config))) == 1
+    assert policy["spec"]["reinvocationPolicy"] == "Never"
+
+
+def test_init_containers_already_there_are_kept_and_the_sidecar_appended(policy, binding, params, operator_pod):
+    pod = copy.deepcopy(operator_pod)
+    pod["spec"]["initContainers"] = [{"name": "wait-for-db", "image": "busybox", "command": ["true"]}]
+    admitted = manifests.admit(policy, binding, params, pod)
+    assert [c["name"] for c in admitted["spec"]["initContainers"]] == ["wait-for-db", SIDECAR]
+    manifests.validate_builtin(admitted)
 
 
 def test_the_binding_selects_the_label_the_operator_puts_on_the_apps_pods(base, binding):
