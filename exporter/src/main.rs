@@ -10,6 +10,13 @@ use model_exporter::config::Config;
 use model_exporter::server::Exporter;
 use model_exporter::{logging, signal};
 
+/// musl's allocator made the static binary four times slower at protobuf decoding (dozens of
+/// small allocations per span: 114,000 against 474,000 spans per CPU-second); it uses mimalloc
+/// instead, as ripgrep's musl build uses jemalloc. Glibc builds keep the system allocator.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status for a configuration that cannot be used (sysexits' EX_USAGE).
 const EX_USAGE: u8 = 64;
 
