@@ -323,9 +323,9 @@ def plain(value: Any, where: tuple[str, ...] = ("Object",), misplaced: list | No
     match the position they are placed at (`where`, list positions left out)."""
     if isinstance(value, Built) and misplaced is not None and value.path != where:
         misplaced.append((".".join(value.path), ".".join(where)))
-    if isinstance(value, celtypes.MapType):
+    if isinstance(value, dict):
         return {str(k): plain(v, where + (str(k),), misplaced) for k, v in value.items()}
-    if isinstance(value, celtypes.ListType):
+    if isinstance(value, (list, tuple)):
         return [plain(v, where, misplaced) for v in value]
     if isinstance(value, celtypes.BoolType):
         return bool(value)
