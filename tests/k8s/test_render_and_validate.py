@@ -153,3 +153,17 @@ def test_the_manifests_directory_has_one_file_per_component_and_kind():
             "exporter-mutatingAdmissionPolicyBinding.yaml", "metrics-service.yaml", "servicemonitor.yaml",
             "prometheusrule.yaml", "grafana-dashboard-configmap.yaml", "networkpolicy.yaml",
             "poddisruptionbudget.yaml", "kustomization.yaml"} <= names
+
+
+def test_the_injection_is_applied_before_the_app_it_injects_into(target):
+    """kubectl applies in the rendered order: the policy, its binding and its parameters must
+    be in place before the operator creates the app's pods, and the executor before the app."""
+    name, docs = target
+    kinds = [d["kind"] for d in docs]
+    spinapp = kinds.index("SpinApp")
+    assert kinds.index("SpinAppExecutor") < spinapp
+    for kind in ("MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"):
+        if kind in kinds:
+            assert kinds.index(kind) < spinapp, name
+    params = [i for i, d in enumerate(docs) if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "model-exporter-sidecar"]
+    assert params and params[0] < spinapp
