@@ -77,6 +77,10 @@ pub struct Config {
     )]
     pub max_concurrent_requests: usize,
 
+    /// Connections open at once, per listener; more wait in the kernel's backlog.
+    #[arg(long, env = "MODEL_EXPORTER_MAX_CONNECTIONS", default_value_t = 256)]
+    pub max_connections: usize,
+
     /// Series that receive nothing for this long are removed (e.g. 90s, 15m, 1h; 0 = never).
     #[arg(long, env = "MODEL_EXPORTER_SERIES_TTL", default_value = "15m", value_parser = parse_duration)]
     pub series_ttl: Duration,
@@ -89,8 +93,9 @@ pub struct Config {
     #[arg(long, env = "MODEL_EXPORTER_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 
-    /// Runtime worker threads.
-    #[arg(long, env = "MODEL_EXPORTER_WORKER_THREADS", default_value_t = 2)]
+    /// Runtime worker threads. One decodes over 400,000 spans a second, far beyond what one
+    /// Spin sends; more threads only add memory (see docs/performance.md).
+    #[arg(long, env = "MODEL_EXPORTER_WORKER_THREADS", default_value_t = 1)]
     pub worker_threads: usize,
 
     /// Log format.
@@ -148,6 +153,9 @@ impl Config {
         if self.max_concurrent_requests == 0 {
             return Err(ConfigError::Zero("max-concurrent-requests"));
         }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Zero("max-connections"));
+        }
         if self.worker_threads == 0 {
             return Err(ConfigError::Zero("worker-threads"));
         }
@@ -166,6 +174,7 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             max_concurrent_requests: self.max_concurrent_requests,
             body_timeout: self.request_timeout,
+            max_connections: self.max_connections,
         }
     }
 }

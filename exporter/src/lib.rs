@@ -28,6 +28,7 @@
 
 pub mod cardinality;
 pub mod config;
+pub mod connections;
 pub mod decode;
 pub mod exposition;
 pub mod families;

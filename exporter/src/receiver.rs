@@ -60,6 +60,8 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
     /// Time allowed to receive a body.
     pub body_timeout: Duration,
+    /// Connections open at once, per listener.
+    pub max_connections: usize,
 }
 
 /// The receiver's shared state.
@@ -176,7 +178,14 @@ fn encoded<M: Message + Serialize>(status: StatusCode, format: Format, message: 
     let body = match format {
         Format::Protobuf => message.encode_to_vec(),
         // Serializing our own response types cannot fail; an empty object is still valid OTLP.
-        Format::Json => serde_json::to_vec(message).unwrap_or_else(|_| b"{}".to_vec()),
+        // Unset fields are left out rather than written as null (`{}` for a full success).
+        Format::Json => match serde_json::to_value(message) {
+            Ok(serde_json::Value::Object(mut fields)) => {
+                fields.retain(|_, v| !v.is_null());
+                serde_json::to_vec(&fields).unwrap_or_else(|_| b"{}".to_vec())
+            }
+            _ => b"{}".to_vec(),
+        },
     };
     (
         status,

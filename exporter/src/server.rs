@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::{Config, ConfigError};
+use crate::connections::CappedListener;
 use crate::exposition::Exposition;
 use crate::pipeline::Pipeline;
 use crate::receiver::{Limits, Receiver};
@@ -131,15 +132,22 @@ impl Bound {
         };
 
         let receiver = Receiver::new(Arc::clone(&exporter.pipeline), exporter.limits);
+        let max_connections = exporter.limits.max_connections;
         let otlp_server = tokio::spawn(
-            axum::serve(otlp, receiver.router())
-                .with_graceful_shutdown(until_stopped(stopped.clone()))
-                .into_future(),
+            axum::serve(
+                CappedListener::new(otlp, max_connections),
+                receiver.router(),
+            )
+            .with_graceful_shutdown(until_stopped(stopped.clone()))
+            .into_future(),
         );
         let metrics_server = tokio::spawn(
-            axum::serve(metrics, metrics_router(&exporter))
-                .with_graceful_shutdown(until_stopped(stopped.clone()))
-                .into_future(),
+            axum::serve(
+                CappedListener::new(metrics, max_connections),
+                metrics_router(&exporter),
+            )
+            .with_graceful_shutdown(until_stopped(stopped.clone()))
+            .into_future(),
         );
         let sweeper = tokio::spawn(sweep(
             Arc::clone(&exporter.pipeline),

@@ -28,6 +28,7 @@ fn small() -> TestExporter {
             max_body_bytes: 64 << 10,
             max_concurrent_requests: 4,
             body_timeout: Duration::from_secs(5),
+            max_connections: 64,
         },
         ..Settings::default()
     })
@@ -361,4 +362,32 @@ fn hostile_route_names_cannot_break_the_exposition() {
     assert!(text.contains(r#"http_requests_total{handler="none",method="GET",status="2xx"} 1"#));
     assert!(text.contains(r#"http_requests_total{handler="/tea",method="_OTHER",status="4xx"} 1"#));
     assert!(!text.contains("break"));
+}
+
+/// Connections that open and never speak cannot pile up: past the cap, new ones wait until
+/// one closes.
+#[test]
+fn open_connections_are_capped() {
+    let exporter = TestExporter::with(Settings {
+        limits: Limits {
+            max_body_bytes: 64 << 10,
+            max_concurrent_requests: 4,
+            body_timeout: Duration::from_secs(5),
+            max_connections: 2,
+        },
+        ..Settings::default()
+    });
+    let idle: Vec<std::net::TcpStream> = (0..2)
+        .map(|_| std::net::TcpStream::connect(exporter.otlp).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let refused = common::client()
+        .post(exporter.url("/v1/traces"))
+        .header("content-type", PROTOBUF)
+        .timeout(Duration::from_millis(700))
+        .send();
+    assert!(refused.is_err(), "a third connection must wait");
+    drop(idle);
+    let (status, ..) = exporter.post("/v1/traces", PROTOBUF, Vec::new());
+    assert_eq!(status, 200);
 }

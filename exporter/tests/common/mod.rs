@@ -43,6 +43,7 @@ impl Default for Settings {
                 max_body_bytes: 4 << 20,
                 max_concurrent_requests: 8,
                 body_timeout: Duration::from_secs(5),
+                max_connections: 64,
             },
         }
     }
