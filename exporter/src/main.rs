@@ -25,7 +25,10 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {
-            eprintln!("model-exporter: {}", e.to_string().trim_end());
+            // One line, as for every configuration error; `--help` has the rest.
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            eprintln!("model-exporter: {}", line.trim_start_matches("error: "));
             return ExitCode::from(EX_USAGE);
         }
     };

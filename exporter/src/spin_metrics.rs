@@ -838,6 +838,72 @@ mod tests {
         assert_eq!(g.totals.primary, 7.0);
     }
 
+    fn request_count(value: i64, start: u64, component: &str) -> ExportMetricsServiceRequest {
+        use opentelemetry_proto::tonic::common::v1::AnyValue;
+        use opentelemetry_proto::tonic::metrics::v1::{
+            Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+        };
+        let attribute = KeyValue {
+            key: "component_id".into(),
+            value: Some(AnyValue {
+                value: Some(Value::StringValue(component.into())),
+            }),
+            ..Default::default()
+        };
+        ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![Metric {
+                        name: "spin.request_count".into(),
+                        data: Some(Data::Sum(Sum {
+                            data_points: vec![NumberDataPoint {
+                                attributes: vec![attribute],
+                                start_time_unix_nano: start,
+                                time_unix_nano: start + value as u64,
+                                value: Some(number_data_point::Value::AsInt(value)),
+                                ..Default::default()
+                            }],
+                            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                            is_monotonic: true,
+                        })),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    /// Past the cap, points fold into the overflow series (streams kept apart); stale series
+    /// expire and free room.
+    #[test]
+    fn cap_overflow_and_expiry() {
+        let stats = CapStats::default();
+        let spin = SpinMetrics::new(1, stats.clone());
+        let now = Instant::now();
+        spin.ingest(&request_count(3, 1, "a"), now);
+        spin.ingest(&request_count(4, 1, "b"), now);
+        spin.ingest(&request_count(5, 1, "c"), now);
+        spin.ingest(&request_count(6, 1, "c"), now); // c's stream grew by 1 (not by 6)
+        assert_eq!(stats.dropped.get(), 3);
+        assert_eq!(stats.series.get(), 2);
+        {
+            let store = spin.lock();
+            let family = &store.families["spin_request_count"];
+            assert_eq!(family.series.len(), 1);
+            assert_eq!(
+                family.overflow.as_ref().map(|s| s.totals.primary),
+                Some(10.0)
+            );
+        }
+        assert_eq!(spin.expire(now + std::time::Duration::from_secs(1)), 2);
+        assert_eq!(stats.expired.get(), 2);
+        assert_eq!(stats.series.get(), 0);
+        spin.ingest(&request_count(7, 1, "b"), now);
+        assert_eq!(stats.series.get(), 1);
+    }
+
     /// The number of streams a series remembers is bounded.
     #[test]
     fn streams_are_bounded() {
