@@ -95,7 +95,8 @@ impl DecodeError {
             DecodeError::UnsupportedContentEncoding => Reason::unsupported_content_encoding,
             DecodeError::TooLarge { .. } => Reason::body_too_large,
             DecodeError::Timeout => Reason::body_timeout,
-            DecodeError::Read | DecodeError::Gzip => Reason::malformed_gzip,
+            DecodeError::Read => Reason::body_unreadable,
+            DecodeError::Gzip => Reason::malformed_gzip,
             DecodeError::Protobuf(_) => Reason::malformed_protobuf,
             DecodeError::Json { .. } => Reason::malformed_json,
         }

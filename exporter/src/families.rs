@@ -79,6 +79,7 @@ pub enum Reason {
     unsupported_content_encoding,
     body_too_large,
     body_timeout,
+    body_unreadable,
     malformed_gzip,
     malformed_protobuf,
     malformed_json,

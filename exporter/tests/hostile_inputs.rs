@@ -434,3 +434,34 @@ fn open_connections_are_capped() {
     let (status, ..) = exporter.post("/v1/traces", PROTOBUF, Vec::new());
     assert_eq!(status, 200);
 }
+
+/// A body that never arrives holds its slot only until the request timeout: 408.
+#[test]
+fn slow_bodies_time_out() {
+    let exporter = TestExporter::with(Settings {
+        limits: Limits {
+            max_body_bytes: 64 << 10,
+            max_concurrent_requests: 4,
+            body_timeout: Duration::from_millis(300),
+            max_connections: 64,
+        },
+        ..Settings::default()
+    });
+    let mut stream = std::net::TcpStream::connect(exporter.otlp).expect("connect");
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: {PROTOBUF}\r\ncontent-length: 100\r\n\r\nonly part"
+    );
+    stream.write_all(head.as_bytes()).expect("write");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stream), &mut line).expect("answer");
+    assert!(line.starts_with("HTTP/1.1 408"), "{line}");
+    assert_eq!(
+        exporter
+            .samples()
+            .get(r#"model_exporter_decode_failures_total{signal="traces",reason="body_timeout"}"#),
+        1.0
+    );
+}
