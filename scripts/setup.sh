@@ -15,12 +15,19 @@ export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf '==> %s\n' "$*"; }
 
 # The toolchain, its components and targets come from rust-toolchain.toml.
-channel=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
-if ! rustup run "$channel" rustc --print target-list >/dev/null 2>&1 \
-   || ! rustup target list --toolchain "$channel" --installed | grep -qx wasm32-wasip2; then
-  say "installing Rust $channel with the wasm32-wasip2 target"
-  rustup toolchain install "$channel" --profile minimal -c rustfmt -c clippy -t wasm32-wasip2
-fi
+read -r channel targets < <(python3 -c '
+import tomllib
+t = tomllib.load(open("rust-toolchain.toml", "rb"))["toolchain"]
+print(t["channel"], " ".join(t.get("targets", [])))')
+installed=$(rustup target list --toolchain "$channel" --installed 2>/dev/null || true)
+for target in $targets; do
+  if ! grep -qx "$target" <<<"$installed"; then
+    say "installing Rust $channel with the targets $targets"
+    rustup toolchain install "$channel" --profile minimal -c rustfmt -c clippy \
+      $(printf -- '-t %s ' $targets)
+    break
+  fi
+done
 
 install_crate() { # name version binary
   if ! "$3" --version 2>/dev/null | grep -q "$2"; then
