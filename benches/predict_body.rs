@@ -1,9 +1,17 @@
 //! One `/predict` body end to end, natively: parse, validate, predict, serialise.
 //!
 //! Run: `cargo bench --bench predict_body`
+//!
+//! The `breakdown/*` functions time each stage of the same request alone, to locate the cost
+//! of the end-to-end figure (see docs/performance.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use model_api::patient_json::read_patient;
 use model_api::predict::predict_body;
+use model_api::prediction_json::prediction_json;
+use risk_models::Model;
+use serde_json::Value;
+use std::hint::black_box;
 
 const BODY: &[u8] = br#"{"patient_data": {"age": 55, "sex": "female", "race": "african_american",
     "total_cholesterol": 213, "hdl_cholesterol": 50, "systolic_bp": 120, "on_bp_treatment": true,
@@ -12,11 +20,45 @@ const BODY: &[u8] = br#"{"patient_data": {"age": 55, "sex": "female", "race": "a
 fn predict(c: &mut Criterion) {
     c.bench_function("predict_body/pce-2013", |b| {
         b.iter(|| {
-            let value = predict_body(std::hint::black_box(BODY)).expect("valid body");
-            std::hint::black_box(value.to_string())
+            let value = predict_body(black_box(BODY)).expect("valid body");
+            black_box(value.to_string())
         })
     });
 }
 
-criterion_group!(benches, predict);
+/// Each stage of `predict` alone, on the same patient.
+fn breakdown(c: &mut Criterion) {
+    let request: Value = serde_json::from_slice(BODY).expect("valid JSON");
+    let Value::Object(fields) = &request["patient_data"] else {
+        panic!("patient_data is an object")
+    };
+    let input = read_patient(fields, "/patient_data").expect("valid patient");
+    let prediction = Model::Pce2013.predict(&input).expect("valid patient");
+    let response = prediction_json(&prediction);
+
+    c.bench_function("breakdown/1-parse-json", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(BODY)).expect("valid JSON"))
+    });
+    c.bench_function("breakdown/2-read-patient", |b| {
+        b.iter(|| read_patient(black_box(fields), "/patient_data").expect("valid patient"))
+    });
+    c.bench_function("breakdown/3-model-predict", |b| {
+        b.iter(|| {
+            Model::Pce2013
+                .predict(black_box(&input))
+                .expect("valid patient")
+        })
+    });
+    c.bench_function("breakdown/4-prediction-json", |b| {
+        b.iter(|| prediction_json(black_box(&prediction)))
+    });
+    c.bench_function("breakdown/5-serialise-response", |b| {
+        b.iter(|| black_box(&response).to_string())
+    });
+    c.bench_function("breakdown/predict-body-without-serialising", |b| {
+        b.iter(|| predict_body(black_box(BODY)).expect("valid body"))
+    });
+}
+
+criterion_group!(benches, predict, breakdown);
 criterion_main!(benches);
