@@ -4,13 +4,13 @@
 //! Batch: `{"instances": [{...}, ...], "model": ...}` → one result per patient, each either a
 //! prediction (`"status": 200`) or its field errors (`"status": 422`).
 
-use risk_models::Model;
-use serde_json::{json, Map, Value};
+use risk_models::{Model, Prediction};
+use serde_json::{Map, Value};
 
 use crate::http::MAX_BODY_BYTES;
 use crate::patient_json::{read_patient, validation_issues};
-use crate::prediction_json::prediction_json;
-use crate::problem::{child_pointer, echoed_name, issues_json, ApiError, FieldIssue};
+use crate::prediction_json::{BatchBody, BatchItem, PredictionBody};
+use crate::problem::{child_pointer, echoed_name, ApiError, FieldIssue};
 
 /// Most patients in one batch request.
 pub const MAX_INSTANCES: usize = 1000;
@@ -19,11 +19,11 @@ pub const MAX_INSTANCES: usize = 1000;
 /// (`patient` for `patient_data`) is not silently ignored.
 const KNOWN_MEMBERS: &[&str] = &["patient_data", "instances", "model"];
 
-/// Parses, validates, predicts and serialises one `/predict` body.
+/// Parses, validates, predicts and serialises one `/predict` body into the JSON response body.
 ///
 /// Bodies over [`MAX_BODY_BYTES`] are accepted only for batches (up to the batch limit the
 /// caller enforces while reading).
-pub fn predict_body(body: &[u8]) -> Result<Value, ApiError> {
+pub fn predict_body(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let parsed = serde_json::from_slice::<Value>(body);
     let is_batch = matches!(&parsed, Ok(request) if request.get("instances").is_some());
     if body.len() > MAX_BODY_BYTES && !is_batch {
@@ -96,12 +96,17 @@ fn unknown_model() -> ApiError {
     )
 }
 
-fn predict_one(model: Model, patient: &Value) -> Result<Value, ApiError> {
-    let pointer = "/patient_data";
-    predict_patient(model, patient, pointer).map_err(ApiError::InvalidInput)
+fn predict_one(model: Model, patient: &Value) -> Result<Vec<u8>, ApiError> {
+    let prediction =
+        predict_patient(model, patient, "/patient_data").map_err(ApiError::InvalidInput)?;
+    Ok(to_json(&PredictionBody::new(&prediction)))
 }
 
-fn predict_patient(model: Model, patient: &Value, pointer: &str) -> Result<Value, Vec<FieldIssue>> {
+fn predict_patient(
+    model: Model,
+    patient: &Value,
+    pointer: &str,
+) -> Result<Prediction, Vec<FieldIssue>> {
     let Value::Object(fields) = patient else {
         return Err(vec![FieldIssue {
             pointer: pointer.to_string(),
@@ -112,11 +117,10 @@ fn predict_patient(model: Model, patient: &Value, pointer: &str) -> Result<Value
     let input = read_patient(fields, pointer)?;
     model
         .predict(&input)
-        .map(|prediction| prediction_json(&prediction))
         .map_err(|errors| validation_issues(&errors.0, pointer))
 }
 
-fn predict_batch(model: Model, instances: &Value) -> Result<Value, ApiError> {
+fn predict_batch(model: Model, instances: &Value) -> Result<Vec<u8>, ApiError> {
     let Value::Array(instances) = instances else {
         return Err(ApiError::invalid(
             "/instances",
@@ -131,28 +135,39 @@ fn predict_batch(model: Model, instances: &Value) -> Result<Value, ApiError> {
             format!("instances must hold between 1 and {MAX_INSTANCES} patients"),
         ));
     }
-    let mut succeeded = 0;
-    let results: Vec<Value> = instances
+    let outcomes: Vec<Result<Prediction, Vec<FieldIssue>>> = instances
         .iter()
         .enumerate()
-        .map(|(index, patient)| {
-            match predict_patient(model, patient, &format!("/instances/{index}")) {
-                Ok(mut prediction) => {
-                    succeeded += 1;
-                    prediction["status"] = json!(200);
-                    prediction
-                }
-                Err(issues) => json!({"status": 422, "errors": issues_json(&issues)}),
-            }
+        .map(|(index, patient)| predict_patient(model, patient, &format!("/instances/{index}")))
+        .collect();
+    let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    let results = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(prediction) => BatchItem::Predicted(PredictionBody::new(prediction).in_batch()),
+            Err(issues) => BatchItem::Refused {
+                status: 422,
+                errors: issues.clone(),
+            },
         })
         .collect();
     let spec = model.spec();
-    Ok(json!({
-        "model": spec.name,
-        "model_version": spec.version,
-        "count": results.len(),
-        "succeeded": succeeded,
-        "failed": results.len() - succeeded,
-        "results": results,
+    Ok(to_json(&BatchBody {
+        model: spec.name,
+        model_version: spec.version,
+        count: outcomes.len(),
+        succeeded,
+        failed: outcomes.len() - succeeded,
+        results,
     }))
+}
+
+/// Serialises a response body. Our bodies hold only strings, finite numbers and maps with
+/// string keys, which serde_json always serialises; the fallback is unreachable.
+fn to_json(body: &impl serde::Serialize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => bytes,
+        Err(_) => b"{}".to_vec(),
+    }
 }

@@ -3,8 +3,6 @@
 //! Every error a client can cause is a variant here, so each has one status and one shape.
 //! Messages name fields and allowed values, never a value the client sent.
 
-use serde_json::{json, Value};
-
 use crate::http::Response;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -26,8 +24,21 @@ pub fn child_pointer(parent: &str, token: &str) -> String {
     format!("{parent}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
+/// An RFC 9457 problem details object.
+#[derive(Debug, serde::Serialize)]
+pub struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    pub problem_type: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// One entry per offending field, for invalid input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<&'a [FieldIssue]>,
+}
+
 /// One offending field of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldIssue {
     /// JSON Pointer (RFC 6901) to the field in the request body, e.g. `/patient_data/age`.
     pub pointer: String,
@@ -102,41 +113,29 @@ impl ApiError {
         }
     }
 
-    /// The problem details object.
-    pub fn to_json(&self) -> Value {
-        let mut problem = json!({
-            "type": match self {
+    /// The problem details object, members in RFC 9457's order.
+    pub fn to_body(&self) -> ProblemBody<'_> {
+        ProblemBody {
+            problem_type: match self {
                 ApiError::InvalidInput(_) => INVALID_INPUT_TYPE,
                 _ => "about:blank",
             },
-            "title": self.title(),
-            "status": self.status(),
-            "detail": self.to_string(),
-        });
-        if let ApiError::InvalidInput(issues) = self {
-            problem["errors"] = issues_json(issues);
+            title: self.title(),
+            status: self.status(),
+            detail: self.to_string(),
+            errors: match self {
+                ApiError::InvalidInput(issues) => Some(issues),
+                _ => None,
+            },
         }
-        problem
     }
 
     pub fn into_response(self) -> Response {
-        let mut response = Response::new(self.status(), PROBLEM_JSON, self.to_json().to_string());
+        let body = serde_json::to_vec(&self.to_body()).unwrap_or_default();
+        let mut response = Response::new(self.status(), PROBLEM_JSON, body);
         if let ApiError::MethodNotAllowed { allow } = self {
             response = response.with_header("allow", allow);
         }
         response
     }
-}
-
-pub fn issues_json(issues: &[FieldIssue]) -> Value {
-    issues
-        .iter()
-        .map(|issue| {
-            json!({
-                "pointer": issue.pointer,
-                "field": issue.field,
-                "detail": issue.detail,
-            })
-        })
-        .collect()
 }

@@ -128,7 +128,7 @@ fn predict(request: &Request) -> Response {
         .into_response();
     }
     match predict_body(&request.body) {
-        Ok(value) => Response::json(200, &value),
+        Ok(body) => Response::new(200, "application/json", body),
         Err(error) => error.into_response(),
     }
 }

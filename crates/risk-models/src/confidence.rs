@@ -61,11 +61,13 @@ pub fn category_confidence(
             Spread::Absolute(sd) => sd,
             Spread::Relative(cv) => cv * value,
         };
-        // Central difference; the step is small next to any measurement's spread.
+        // Forward difference: one model evaluation per input. The step is a ten-thousandth
+        // of the value, tiny next to any measurement's spread, so the slope is exact to the
+        // precision a confidence needs (at PREVENT's kinks, 110 mmHg and eGFR 60, it takes
+        // the slope above the kink).
         let step = 1e-4 * value.abs().max(1.0);
         let up = linear_predictor(&patient.with_measurement(field, value + step));
-        let down = linear_predictor(&patient.with_measurement(field, value - step));
-        let slope = (up - down) / (2.0 * step);
+        let slope = (up - centre) / step;
         variance += (slope * sd).powi(2);
     }
     let sd = variance.sqrt();

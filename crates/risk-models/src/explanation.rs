@@ -71,45 +71,60 @@ impl Variable {
     }
 }
 
-/// `coefficient × Π variables`, with one to three variables of distinct factors.
-#[derive(Debug, Clone, PartialEq)]
+/// Most variables in one term: PCE's treatment × age × systolic pressure.
+const MAX_VARIABLES: usize = 3;
+
+/// `coefficient × Π variables`, with one to three variables of distinct factors. Stored inline
+/// (no allocation): the confidence computation evaluates every model several times a request.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Term {
     pub coefficient: f64,
-    pub variables: Vec<Variable>,
+    variables: [Variable; MAX_VARIABLES],
+    len: usize,
 }
 
 impl Term {
     pub fn main(coefficient: f64, variable: Variable) -> Self {
+        Term::interaction(coefficient, &[variable])
+    }
+
+    /// A product of up to three variables; more is a programming error in a model's
+    /// definition, caught by the models' tests (extra variables would be dropped).
+    pub fn interaction(coefficient: f64, variables: &[Variable]) -> Self {
+        debug_assert!(
+            variables.len() <= MAX_VARIABLES,
+            "terms have at most three variables"
+        );
+        let len = variables.len().min(MAX_VARIABLES);
+        let mut stored = [Variable::new(Factor::Age, 1.0, 1.0); MAX_VARIABLES];
+        stored[..len].copy_from_slice(&variables[..len]);
         Term {
             coefficient,
-            variables: vec![variable],
+            variables: stored,
+            len,
         }
     }
 
-    pub fn interaction(coefficient: f64, variables: &[Variable]) -> Self {
-        debug_assert!(variables.len() <= 3, "terms have at most three variables");
-        Term {
-            coefficient,
-            variables: variables.to_vec(),
-        }
+    pub fn variables(&self) -> &[Variable] {
+        &self.variables[..self.len]
     }
 
     fn value(&self, pick: impl Fn(&Variable) -> f64) -> f64 {
-        self.coefficient * self.variables.iter().map(pick).product::<f64>()
+        self.coefficient * self.variables().iter().map(pick).product::<f64>()
     }
 
     /// Exact Shapley value of each variable's factor for this one term: the weighted average,
     /// over the subsets of the other variables already switched to the patient's values, of
     /// the change this variable's switch makes.
     fn shapley(&self, mut add: impl FnMut(Factor, f64)) {
-        let k = self.variables.len();
-        for (i, own) in self.variables.iter().enumerate() {
+        let variables = self.variables();
+        let k = variables.len();
+        for (i, own) in variables.iter().enumerate() {
             let mut share = 0.0;
             for subset in (0u32..(1 << k)).filter(|s| s & (1 << i) == 0) {
                 let switched = subset.count_ones() as usize;
                 let weight = factorial(switched) * factorial(k - switched - 1) / factorial(k);
-                let rest: f64 = self
-                    .variables
+                let rest: f64 = variables
                     .iter()
                     .enumerate()
                     .filter(|(j, _)| *j != i)
