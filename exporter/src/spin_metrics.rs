@@ -388,6 +388,28 @@ fn hash_labels(labels: &Labels) -> u64 {
     h.finish()
 }
 
+/// `(attributes, start, time, count and sum)` of each data point of a histogram-like metric
+/// (histogram, exponential histogram, summary: three prost types with the same fields, so a
+/// macro rather than a trait).
+macro_rules! summary_points {
+    ($points:expr, $point:ident => $sum:expr) => {
+        $points
+            .iter()
+            .map(|$point| {
+                (
+                    $point.attributes.as_slice(),
+                    $point.start_time_unix_nano,
+                    $point.time_unix_nano,
+                    Some(Totals {
+                        primary: $point.count as f64,
+                        sum: $sum,
+                    }),
+                )
+            })
+            .collect()
+    };
+}
+
 impl SpinMetrics {
     /// An empty store holding at most `cap` series in all.
     pub fn new(cap: usize, stats: CapStats) -> Self {
@@ -433,68 +455,22 @@ impl SpinMetrics {
                     Some(Temporality::LastValue),
                     number_points(&g.data_points),
                 ),
-                Some(Data::Histogram(h)) => {
-                    let points = h
-                        .data_points
-                        .iter()
-                        .map(|p| {
-                            (
-                                p.attributes.as_slice(),
-                                p.start_time_unix_nano,
-                                p.time_unix_nano,
-                                Some(Totals {
-                                    primary: p.count as f64,
-                                    sum: p.sum.unwrap_or(0.0),
-                                }),
-                            )
-                        })
-                        .collect();
-                    (
-                        Kind::Histogram,
-                        temporality(h.aggregation_temporality),
-                        points,
-                    )
-                }
-                Some(Data::ExponentialHistogram(h)) => {
-                    let points = h
-                        .data_points
-                        .iter()
-                        .map(|p| {
-                            (
-                                p.attributes.as_slice(),
-                                p.start_time_unix_nano,
-                                p.time_unix_nano,
-                                Some(Totals {
-                                    primary: p.count as f64,
-                                    sum: p.sum.unwrap_or(0.0),
-                                }),
-                            )
-                        })
-                        .collect();
-                    (
-                        Kind::Histogram,
-                        temporality(h.aggregation_temporality),
-                        points,
-                    )
-                }
-                Some(Data::Summary(s)) => {
-                    let points = s
-                        .data_points
-                        .iter()
-                        .map(|p| {
-                            (
-                                p.attributes.as_slice(),
-                                p.start_time_unix_nano,
-                                p.time_unix_nano,
-                                Some(Totals {
-                                    primary: p.count as f64,
-                                    sum: p.sum,
-                                }),
-                            )
-                        })
-                        .collect();
-                    (Kind::Histogram, Some(Temporality::Cumulative), points)
-                }
+                Some(Data::Histogram(h)) => (
+                    Kind::Histogram,
+                    temporality(h.aggregation_temporality),
+                    summary_points!(h.data_points, p => p.sum.unwrap_or(0.0)),
+                ),
+                Some(Data::ExponentialHistogram(h)) => (
+                    Kind::Histogram,
+                    temporality(h.aggregation_temporality),
+                    summary_points!(h.data_points, p => p.sum.unwrap_or(0.0)),
+                ),
+                // OTLP summaries are always cumulative.
+                Some(Data::Summary(s)) => (
+                    Kind::Histogram,
+                    Some(Temporality::Cumulative),
+                    summary_points!(s.data_points, p => p.sum),
+                ),
                 None => continue,
             };
             let n = points.len() as u64;
