@@ -144,11 +144,9 @@ expect_ok() {
   [ "$status" = 200 ] || die "POST $1 answered $status: $(head -c 300 "$OUT/last.json")"
 }
 
-ONE_FILE="$OUT/predict-one.json"
-# The body of bench/wrk/predict-one.lua, for the curl checks.
-lua_body=$(sed -n "/^wrk.body = /,/}'$/p" bench/wrk/predict-one.lua |
-  sed -e "s/^wrk.body = '//" -e "s/^  \.\. '//" -e "s/'$//" | tr -d '\n')
-printf '%s' "$lua_body" >"$ONE_FILE"
+# One PCE patient, the same body as benches/predict_body.rs; both the hello baseline and
+# /predict receive (and read) it, so the two components get identical requests.
+ONE_FILE=bench/wrk/predict-one.json
 
 # CPU accounting, so that results say how much of the machine each party used: jiffies of
 # busy CPU (all cores), and of one process (all its threads).
@@ -176,14 +174,15 @@ wait_quiet() {
   done
 }
 
-# bench ROUND VARIANT LABEL URL SCRIPT [WRK ARGS...]: one wrk run against the running server,
+# bench ROUND VARIANT LABEL URL BODY_FILE [WRK ARGS...]: one wrk run POSTing BODY_FILE
+# (bench/wrk/post-file.lua) to the running server,
 # appended to the results with the CPU that the server, wrk and everything else on the machine
 # (other builds, other agents) used during it, as a share of all cores. A run during which
 # everything else used more than BENCH_MAX_OTHER % (default 10) is repeated, up to
 # BENCH_ATTEMPTS times (default 3); the attempt least disturbed by other processes is kept, and
 # the table shows how many attempts there were.
 bench() {
-  local round="$1" variant="$2" label="$3" url="$4" script="$5"
+  local round="$1" variant="$2" label="$3" url="$4" body="$5"
   shift 5
   local args=("${WRK_ARGS[@]}")
   [ $# -gt 0 ] && args=("$@")
@@ -193,11 +192,11 @@ bench() {
   local TIMEFORMAT='%U %S'
   for attempt in $(seq 1 "${BENCH_ATTEMPTS:-3}"); do
     wait_quiet
-    say "round $round [$variant] $label (attempt $attempt): wrk ${args[*]} -s $script $url"
+    say "round $round [$variant] $label (attempt $attempt): WRK_BODY_FILE=$body wrk ${args[*]} -s bench/wrk/post-file.lua $url"
     busy0=$(busy_jiffies)
     server0=$(process_jiffies "$SERVER_PID")
     start=$(date +%s.%N)
-    { time WRK_BODY_FILE="$BATCH_FILE" wrk "${args[@]}" -s "$script" "$url" >"$log"; } 2>"$log.time"
+    { time WRK_BODY_FILE="$body" wrk "${args[@]}" -s bench/wrk/post-file.lua "$url" >"$log"; } 2>"$log.time"
     end=$(date +%s.%N)
     busy1=$(busy_jiffies)
     server1=$(process_jiffies "$SERVER_PID")
@@ -229,12 +228,12 @@ round() {
   shift 2
   start_server hello "$RELEASE/hello_component.wasm" "$@"
   expect_ok "http://127.0.0.1:$PORT/" "$ONE_FILE"
-  bench "$round" "$variant" hello "http://127.0.0.1:$PORT/" bench/wrk/predict-one.lua
+  bench "$round" "$variant" hello "http://127.0.0.1:$PORT/" "$ONE_FILE"
   stop_server
 
   start_server model-api "$RELEASE/model_api.wasm" "$@"
   expect_ok "http://127.0.0.1:$PORT/predict" "$ONE_FILE"
-  bench "$round" "$variant" predict-one "http://127.0.0.1:$PORT/predict" bench/wrk/predict-one.lua
+  bench "$round" "$variant" predict-one "http://127.0.0.1:$PORT/predict" "$ONE_FILE"
   if [ "$variant" = default ]; then
     expect_ok "http://127.0.0.1:$PORT/predict" "$BATCH_FILE"
     python3 - "$OUT/last.json" "$BATCH" <<'PY' || die "the batch answer is not $BATCH successes"
@@ -245,7 +244,7 @@ assert answer["count"] == expected and answer["succeeded"] == expected and answe
     {k: answer.get(k) for k in ("count", "succeeded", "failed")}
 PY
     bench "$round" "$variant" "predict-batch$BATCH" "http://127.0.0.1:$PORT/predict" \
-      bench/wrk/post-file.lua "${BATCH_WRK_ARGS[@]}"
+      "$BATCH_FILE" "${BATCH_WRK_ARGS[@]}"
   fi
   stop_server
 }

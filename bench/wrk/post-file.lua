@@ -1,7 +1,8 @@
 -- wrk script: POST the JSON file named by the WRK_BODY_FILE environment variable to the URL's
--- path. scripts/bench-http.sh uses it for the 1000-patient batch it generates.
+-- path. scripts/bench-http.sh uses it for every run: bench/wrk/predict-one.json (one patient,
+-- to /predict and to the hello baseline) and the 1000-patient batch it generates.
 --
---   WRK_BODY_FILE=target/bench-http/batch-1000.json \
+--   WRK_BODY_FILE=bench/wrk/predict-one.json \
 --     wrk -t2 -c32 -d20s --latency -s bench/wrk/post-file.lua http://127.0.0.1:PORT/predict
 
 local path = os.getenv("WRK_BODY_FILE")
