@@ -11,6 +11,8 @@ echo "==> formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p model-api -p docs-site -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p model-component -p pce-2013-component \
+  -p prevent-2023-component -- -D warnings
 
 echo "==> native tests"
 cargo test --workspace --all-targets
