@@ -2,8 +2,8 @@
 # Installs what building, serving and testing need, on a fresh machine that has only rustup,
 # Python 3.11, Node and apt. Idempotent: a second run only checks versions.
 #
-#   scripts/setup.sh serve   # toolchain, WebAssembly target, wasmtime
-#   scripts/setup.sh test    # everything serve needs, plus wasm-tools, Chromium and Python packages
+#   scripts/setup.sh serve   # toolchain, WebAssembly targets, wasmtime, wasm-tools (build.sh needs it)
+#   scripts/setup.sh test    # everything serve needs, plus Chromium and Python packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,9 +36,9 @@ install_crate() { # name version binary
   fi
 }
 install_crate wasmtime-cli "$WASMTIME_VERSION" wasmtime
-[ "$WHAT" = serve ] && exit 0
-
+# scripts/build.sh wraps the model components with `wasm-tools component new`.
 install_crate wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
+[ "$WHAT" = serve ] && exit 0
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
