@@ -8,7 +8,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, get, post, spin_request, spin_span, Samples};
+use common::{free_ports, get, post, spin_request, spin_span, Samples};
 use prost::Message;
 
 const BIN: &str = env!("CARGO_BIN_EXE_model-exporter");
@@ -33,8 +33,8 @@ fn wait_ready(metrics: &str) {
 /// a query or an attribute; SIGTERM drains and exits 0.
 #[test]
 fn environment_configures_it_and_logs_carry_no_request_data() {
-    let otlp = format!("127.0.0.1:{}", free_port());
-    let metrics = format!("127.0.0.1:{}", free_port());
+    let [otlp, metrics] = free_ports();
+    let (otlp, metrics) = (format!("127.0.0.1:{otlp}"), format!("127.0.0.1:{metrics}"));
     let mut child = Command::new(BIN)
         .env("MODEL_EXPORTER_OTLP_ADDR", &otlp)
         .env("MODEL_EXPORTER_METRICS_ADDR", &metrics)

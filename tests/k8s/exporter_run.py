@@ -78,10 +78,17 @@ def service_spans(requests_: list = SERVICE_REQUESTS) -> bytes:
     return request.SerializeToString()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Distinct loopback ports free right now: all held at once while picked, so the kernel
+    cannot hand out the same one twice."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def dockerfile_build() -> tuple[list[str], Path]:
@@ -106,8 +113,9 @@ def ensure_binary() -> Path:
 
 class Exporter:
     def __init__(self, binary: Path):
-        self.otlp = f"http://127.0.0.1:{free_port()}"
-        self.metrics = f"http://127.0.0.1:{free_port()}"
+        otlp_port, metrics_port = free_ports(2)
+        self.otlp = f"http://127.0.0.1:{otlp_port}"
+        self.metrics = f"http://127.0.0.1:{metrics_port}"
         self.process = subprocess.Popen(
             [str(binary), "--otlp-addr", self.otlp.removeprefix("http://"),
              "--metrics-addr", self.metrics.removeprefix("http://"), "--log-format", "text", "--log", "warn"],

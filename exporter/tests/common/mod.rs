@@ -314,10 +314,22 @@ pub fn spin_request(spans: Vec<Span>) -> ExportTraceServiceRequest {
 
 /// A loopback port free right now (bound then released: the caller binds it next).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    let [port] = free_ports();
+    port
+}
+
+/// `N` distinct loopback ports free right now: all are held at once while they are picked, so
+/// the kernel cannot hand out the same port twice (two `free_port()` calls in a row can).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+        .collect();
+    std::array::from_fn(|i| {
+        listeners[i]
+            .local_addr()
+            .expect("a bound listener has an address")
+            .port()
+    })
 }
 
 /// The `model-exporter` binary as its own process, on loopback ports.
@@ -330,8 +342,9 @@ pub struct ExporterProcess {
 impl ExporterProcess {
     pub fn start(extra_args: &[&str]) -> Self {
         for _attempt in 0..5 {
-            let otlp: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-            let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+            let [otlp, metrics] = free_ports();
+            let otlp: SocketAddr = format!("127.0.0.1:{otlp}").parse().expect("addr");
+            let metrics: SocketAddr = format!("127.0.0.1:{metrics}").parse().expect("addr");
             let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_model-exporter"))
                 .args([
                     "--otlp-addr",
