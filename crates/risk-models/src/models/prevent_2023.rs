@@ -6,7 +6,7 @@
 use crate::category::ACC_AHA_10_YEAR;
 use crate::explanation::{Factor, LinearPredictor, Term, Variable};
 use crate::field::Field;
-use crate::input::{Sex, MG_DL_PER_MMOL_L};
+use crate::input::Sex;
 use crate::link::Link;
 use crate::patient::Patient;
 use crate::spec::{InputSpec, ModelSpec, OutcomeSpec, Range};
@@ -188,8 +188,9 @@ const MEN_ASCVD: Coefficients = Coefficients {
     age_x_egfr_below_60: -0.1217081,
 };
 
-/// mmol/L per mg/dL, as the specification writes it.
-const MMOL_L_PER_MG_DL: f64 = 1.0 / MG_DL_PER_MMOL_L;
+/// mmol/L per mg/dL, exactly as the PREVENT specification writes it (0.02586; the reciprocal
+/// of the 38.67 used for mmol/L input differs in the sixth digit).
+pub(crate) const MMOL_L_PER_MG_DL: f64 = 0.02586;
 
 /// The centred, scaled predictors of the equations. All are 0 for the reference patient.
 struct Predictors {

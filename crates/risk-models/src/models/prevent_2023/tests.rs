@@ -92,8 +92,8 @@ fn the_reference_value_is_the_equations_constant() {
 fn the_centring_profile_has_no_contributions() {
     let mut input = example("female");
     input.age = Some(55.0);
-    input.hdl_cholesterol = Some(1.3 * MG_DL_PER_MMOL_L);
-    input.total_cholesterol = Some((3.5 + 1.3) * MG_DL_PER_MMOL_L);
+    input.hdl_cholesterol = Some(1.3 / MMOL_L_PER_MG_DL);
+    input.total_cholesterol = Some((3.5 + 1.3) / MMOL_L_PER_MG_DL);
     input.systolic_bp = Some(130.0);
     input.on_bp_treatment = Some(false);
     input.diabetic = Some(false);
