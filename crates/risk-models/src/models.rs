@@ -99,9 +99,20 @@ impl Model {
         })
     }
 
+    /// The primary outcome's equation alone (the confidence re-evaluates only this one).
+    fn primary_equation(
+        self,
+        patient: &Patient,
+    ) -> Result<(LinearPredictor, Link), ValidationErrors> {
+        match self {
+            Model::Pce2013 => Ok(pce_2013::ascvd(patient)),
+            Model::Prevent2023 => prevent_2023::total_cvd(patient),
+        }
+    }
+
     fn primary_linear_predictor(self, patient: &Patient) -> f64 {
-        self.equations(patient)
-            .map(|equations| equations[0].0.value())
+        self.primary_equation(patient)
+            .map(|(lp, _)| lp.value())
             .unwrap_or(f64::NAN)
     }
 }

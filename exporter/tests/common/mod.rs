@@ -152,18 +152,22 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, String,
         request = request.header(*k, *v);
     }
     let response = request.send().expect("request sent");
-    let status = response.status().as_u16();
+    let (status, content_type) = status_and_type(&response);
+    (
+        status,
+        content_type,
+        response.bytes().expect("body").to_vec(),
+    )
+}
+
+fn status_and_type(response: &reqwest::blocking::Response) -> (u16, String) {
     let content_type = response
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    (
-        status,
-        content_type,
-        response.bytes().expect("body").to_vec(),
-    )
+    (response.status().as_u16(), content_type)
 }
 
 pub fn get(url: &str, accept: Option<&str>) -> (u16, String, String) {
@@ -172,13 +176,7 @@ pub fn get(url: &str, accept: Option<&str>) -> (u16, String, String) {
         request = request.header("accept", accept);
     }
     let response = request.send().expect("request sent");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let (status, content_type) = status_and_type(&response);
     (status, content_type, response.text().expect("body"))
 }
 

@@ -217,21 +217,40 @@ fn predictors(p: &Patient, egfr: f64) -> Predictors {
 
 /// The patient's equations for each outcome, total CVD first.
 pub fn equations(p: &Patient) -> Result<[(LinearPredictor, Link); 2], ValidationErrors> {
+    let z = centred_predictors(p)?;
+    let (total_cvd, ascvd) = coefficients(p.sex);
+    Ok([
+        (linear_predictor(total_cvd, &z, p), Link::Logistic),
+        (linear_predictor(ascvd, &z, p), Link::Logistic),
+    ])
+}
+
+/// The primary outcome's equation alone: what the category confidence re-evaluates for each
+/// perturbed measurement, so the ASCVD equation is not built there for nothing.
+pub fn total_cvd(p: &Patient) -> Result<(LinearPredictor, Link), ValidationErrors> {
+    let z = centred_predictors(p)?;
+    Ok((
+        linear_predictor(coefficients(p.sex).0, &z, p),
+        Link::Logistic,
+    ))
+}
+
+/// The (total CVD, ASCVD) coefficient columns of the patient's sex.
+fn coefficients(sex: Sex) -> (&'static Coefficients, &'static Coefficients) {
+    match sex {
+        Sex::Female => (&WOMEN_TOTAL_CVD, &WOMEN_ASCVD),
+        Sex::Male => (&MEN_TOTAL_CVD, &MEN_ASCVD),
+    }
+}
+
+fn centred_predictors(p: &Patient) -> Result<Predictors, ValidationErrors> {
     let Some(egfr) = p.egfr else {
         return Err(ValidationErrors(vec![FieldError::new(
             Field::Egfr.name(),
             FieldProblem::Missing,
         )]));
     };
-    let z = predictors(p, egfr);
-    let (total_cvd, ascvd) = match p.sex {
-        Sex::Female => (&WOMEN_TOTAL_CVD, &WOMEN_ASCVD),
-        Sex::Male => (&MEN_TOTAL_CVD, &MEN_ASCVD),
-    };
-    Ok([
-        (linear_predictor(total_cvd, &z, p), Link::Logistic),
-        (linear_predictor(ascvd, &z, p), Link::Logistic),
-    ])
+    Ok(predictors(p, egfr))
 }
 
 fn linear_predictor(c: &Coefficients, z: &Predictors, p: &Patient) -> LinearPredictor {
