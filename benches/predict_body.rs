@@ -6,6 +6,7 @@
 //! of the end-to-end figure (see docs/performance.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use model_api::catalog::Catalog;
 use model_api::patient_json::read_patient;
 use model_api::predict::predict_body;
 use model_api::prediction_json::PredictionBody;
@@ -19,7 +20,11 @@ const BODY: &[u8] = br#"{"patient_data": {"age": 55, "sex": "female", "race": "a
 
 fn predict(c: &mut Criterion) {
     c.bench_function("predict_body/pce-2013", |b| {
-        b.iter(|| black_box(predict_body(black_box(BODY)).expect("valid body")))
+        // A catalog per request, as in the component (one instance per request).
+        b.iter(|| {
+            let catalog = Catalog::linked();
+            black_box(predict_body(&catalog, black_box(BODY)).expect("valid body"))
+        })
     });
 }
 
@@ -30,7 +35,9 @@ fn breakdown(c: &mut Criterion) {
         panic!("patient_data is an object")
     };
     let input = read_patient(fields, "/patient_data").expect("valid patient");
-    let prediction = Model::Pce2013.predict(&input).expect("valid patient");
+    let catalog = Catalog::linked();
+    let model = catalog.find("pce-2013").expect("linked");
+    let prediction = model.predict(&input).expect("valid patient");
 
     c.bench_function("breakdown/1-parse-json", |b| {
         b.iter(|| serde_json::from_slice::<Value>(black_box(BODY)).expect("valid JSON"))
@@ -47,7 +54,8 @@ fn breakdown(c: &mut Criterion) {
     });
     c.bench_function("breakdown/4-serialise-response", |b| {
         b.iter(|| {
-            serde_json::to_vec(&PredictionBody::new(black_box(&prediction))).expect("serialisable")
+            serde_json::to_vec(&PredictionBody::new(model.info(), black_box(&prediction)))
+                .expect("serialisable")
         })
     });
 }

@@ -6,6 +6,11 @@
 #   (b) POST /predict with a generated batch of 1000 valid patients: patients per second
 #       (requests/s x 1000) and latency percentiles.
 #
+# model-api is the composed component (target/composed/api.wasm: the HTTP component with its
+# model components, as Spin composes it). SINGLE_WASM=path adds a third server per round, e.g.
+# the single-component build of commit dccff36 (the HTTP component linking the equations
+# itself), for the composed-vs-single comparison in docs/performance.md.
+#
 # The servers run one at a time so they never share the CPU: hello, then model-api, then the
 # pair again (two rounds). Optionally (BENCH_VARIANTS=1, the default) one more round of (a)
 # under each of the wasmtime tuning flags below. Logs, the generated batch and a results TSV
@@ -56,8 +61,9 @@ say "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src crates C
 say "wrk ${WRK_ARGS[*]} (batch: ${BATCH_WRK_ARGS[*]}); wasmtime serve --addr 127.0.0.1:PORT ${BASE_FLAGS[*]} [variant flags]"
 
 say "building release components"
-cargo build --target wasm32-wasip2 --release -p model-api -p hello-component
-ls -l "$RELEASE"/*.wasm
+scripts/build.sh api
+cargo build --target wasm32-wasip2 --release -p hello-component
+ls -l "$RELEASE"/*.wasm target/composed/api.wasm ${SINGLE_WASM:+"$SINGLE_WASM"}
 
 # --- request bodies ---------------------------------------------------------------------------
 
@@ -231,7 +237,14 @@ round() {
   bench "$round" "$variant" hello "http://127.0.0.1:$PORT/" "$ONE_FILE"
   stop_server
 
-  start_server model-api "$RELEASE/model_api.wasm" "$@"
+  if [ -n "${SINGLE_WASM:-}" ]; then
+    start_server single "$SINGLE_WASM" "$@"
+    expect_ok "http://127.0.0.1:$PORT/predict" "$ONE_FILE"
+    bench "$round" "$variant" predict-one-single "http://127.0.0.1:$PORT/predict" "$ONE_FILE"
+    stop_server
+  fi
+
+  start_server model-api target/composed/api.wasm "$@"
   expect_ok "http://127.0.0.1:$PORT/predict" "$ONE_FILE"
   bench "$round" "$variant" predict-one "http://127.0.0.1:$PORT/predict" "$ONE_FILE"
   if [ "$variant" = default ]; then
@@ -303,6 +316,12 @@ for (round_, variant, label), rps in by_key.items():
         verdict = "meets" if predict / rps >= 0.90 else "below"
         print(f"  round {round_} [{variant}]: {predict:,.0f} / {rps:,.0f} = {predict / rps:.1%}"
               f" ({verdict} the 90 % target)")
+single = {(r, f): rps for (r, f, l), rps in by_key.items() if l == "predict-one-single"}
+if single:
+    print("/predict composed (HTTP component + model components) vs single component:")
+    for (round_, variant), rps in single.items():
+        composed = by_key[(round_, variant, "predict-one")]
+        print(f"  round {round_} [{variant}]: {composed:,.0f} / {rps:,.0f} = {composed / rps:.1%}")
 bad = [(r, f, l) for r, f, l, v in rows if errors(v) != "0/0"]
 if bad:
     sys.exit(f"responses with status > 399 or socket errors in {bad}")

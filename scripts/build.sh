@@ -1,16 +1,49 @@
 #!/usr/bin/env bash
-# Builds the release WebAssembly components that spin.toml names (what `spin build` runs), and
-# the model components: each model alone, exporting healthcare:risk/predictor (wit/risk.wit)
-# and importing nothing, in target/components/<model>.wasm.
+# Builds the release WebAssembly components (what `spin build` runs):
+#
+#   target/components/<model>.wasm         each model alone: exports healthcare:risk/predictor
+#                                          (wit/risk.wit), imports nothing
+#   target/wasm32-wasip2/release/model_api.wasm   the HTTP component: imports the models
+#                                          (wit/service/api.wit), which Spin wires in from
+#                                          spin.toml's [component.api.dependencies]
+#   target/composed/api.wasm               the HTTP component with its models composed in by
+#                                          wac/api.wac, for `wasmtime serve` and the tests
+#   target/wasm32-wasip2/release/docs_site.wasm   the /docs page
+#
+#   scripts/build.sh          everything
+#   scripts/build.sh api      the models, the HTTP component and the composition
+#   scripts/build.sh docs     the /docs page
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --target wasm32-wasip2 --release -p model-api -p docs-site
+what="${1:-all}"
+export PATH="$HOME/.cargo/bin:$PATH"
 
-# The models need no WASI at all, so they are plain wasm32 modules wrapped as components.
+# One line per model: its name (the import name in wit/service/api.wit and spin.toml).
 models=(pce-2013 prevent-2023)
-cargo build --target wasm32-unknown-unknown --release $(printf -- '-p %s-component ' "${models[@]}")
-mkdir -p target/components
-for model in "${models[@]}"; do
-  wasm-tools component new "target/wasm32-unknown-unknown/release/${model//-/_}_component.wasm" \
-    -o "target/components/$model.wasm"
-done
+
+build_api() {
+  # The models need no WASI at all, so they are plain wasm32 modules wrapped as components.
+  cargo build --target wasm32-unknown-unknown --release $(printf -- '-p %s-component ' "${models[@]}")
+  mkdir -p target/components target/composed
+  for model in "${models[@]}"; do
+    wasm-tools component new "target/wasm32-unknown-unknown/release/${model//-/_}_component.wasm" \
+      -o "target/components/$model.wasm"
+  done
+  cargo build --target wasm32-wasip2 --release -p model-api
+  wac compose wac/api.wac \
+    --dep healthcare:api=target/wasm32-wasip2/release/model_api.wasm \
+    --dep healthcare:pce=target/components/pce-2013.wasm \
+    --dep healthcare:prevent=target/components/prevent-2023.wasm \
+    -o target/composed/api.wasm
+}
+
+build_docs() {
+  cargo build --target wasm32-wasip2 --release -p docs-site
+}
+
+case "$what" in
+  all) build_api; build_docs ;;
+  api) build_api ;;
+  docs) build_docs ;;
+  *) echo "usage: scripts/build.sh [all|api|docs]" >&2; exit 2 ;;
+esac

@@ -84,13 +84,32 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -
     raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
 
 
+def servable(root: Path, name: str, component: dict) -> Path:
+    """The file wasmtime can serve for a component.
+
+    Spin composes a component's `dependencies` into it when it loads the app; wasmtime cannot,
+    so a component with dependencies is served as its composition, which scripts/build.sh
+    writes to target/composed/<component>.wasm (wac/api.wac). It must be newer than every part.
+    """
+    source = root / component["source"]
+    parts = [source]
+    if component.get("dependencies"):
+        parts += [root / d["path"] for d in component["dependencies"].values() if "path" in d]
+        source = root / "target" / "composed" / f"{name}.wasm"
+    for part in [source, *parts]:
+        if not part.exists():
+            raise FileNotFoundError(f"{part} is missing: build first (scripts/build.sh)")
+    stale = [part for part in parts if part.stat().st_mtime > source.stat().st_mtime]
+    if stale:
+        raise RuntimeError(f"{source} is older than {stale[0]}: rebuild (scripts/build.sh)")
+    return source
+
+
 def start_components(manifest: dict, root: Path, wasmtime: str) -> tuple[dict[str, int], list]:
     ports: dict[str, int] = {}
     processes = []
     for name, component in manifest.get("component", {}).items():
-        source = root / component["source"]
-        if not source.exists():
-            raise FileNotFoundError(f"{source} is missing: build first (scripts/build.sh)")
+        source = servable(root, name, component)
         port = free_port()
         process = subprocess.Popen(
             [wasmtime, "serve", "--addr", f"127.0.0.1:{port}", "-S", "cli", str(source)],

@@ -2,7 +2,7 @@
 # Installs what building, serving and testing need, on a fresh machine that has only rustup,
 # Python 3.11, Node and apt. Idempotent: a second run only checks versions.
 #
-#   scripts/setup.sh serve   # toolchain, WebAssembly targets, wasmtime, wasm-tools (build.sh needs it)
+#   scripts/setup.sh serve   # toolchain, WebAssembly targets, wasmtime, wasm-tools and wac (build.sh)
 #   scripts/setup.sh test    # everything serve needs, plus Chromium and Python packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 WHAT="${1:-test}"
 WASMTIME_VERSION="48.0.8"     # 50.x needs a newer rustc than the pinned one
 WASM_TOOLS_VERSION="1.263.0"
+WAC_VERSION="0.12.0"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
@@ -36,8 +37,10 @@ install_crate() { # name version binary
   fi
 }
 install_crate wasmtime-cli "$WASMTIME_VERSION" wasmtime
-# scripts/build.sh wraps the model components with `wasm-tools component new`.
+# scripts/build.sh wraps the model components with `wasm-tools component new` and composes
+# them into the HTTP component with `wac compose` (what Spin does from spin.toml at load time).
 install_crate wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
+install_crate wac-cli "$WAC_VERSION" wac
 [ "$WHAT" = serve ] && exit 0
 
 missing=()

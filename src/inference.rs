@@ -12,8 +12,8 @@ mod tensor;
 
 use serde_json::{json, Value};
 
+use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response};
-use risk_models::Model;
 
 pub use infer::infer;
 pub use metadata::{model_metadata, server_metadata};
@@ -40,18 +40,22 @@ impl InferenceError {
 }
 
 /// The model a `/v2/models/{name}[/versions/{version}]` path names.
-pub fn find_model(name: &str, version: Option<&str>) -> Result<Model, InferenceError> {
-    let model = Model::from_name(name).ok_or_else(|| InferenceError {
+pub fn find_model<'c>(
+    catalog: &'c Catalog,
+    name: &str,
+    version: Option<&str>,
+) -> Result<ServedModel<'c>, InferenceError> {
+    let model = catalog.find(name).ok_or_else(|| InferenceError {
         status: 404,
         message: format!(
             "unknown model; available models: {}",
-            Model::ALL.map(|m| m.name()).join(", ")
+            catalog.names().join(", ")
         ),
     })?;
     match version {
-        Some(version) if version != model.spec().version => Err(InferenceError {
+        Some(version) if version != model.info().version => Err(InferenceError {
             status: 501,
-            message: format!("{} has only version {}", model.name(), model.spec().version),
+            message: format!("{} has only version {}", model.name(), model.info().version),
         }),
         _ => Ok(model),
     }
@@ -61,11 +65,18 @@ pub fn live() -> Response {
     Response::json(200, &json!({"live": true}))
 }
 
-pub fn ready() -> Response {
-    Response::json(200, &json!({"ready": true}))
+/// Ready when every model answers under the name of the import it is wired to (a model
+/// component wired into another model's slot still answers, but only under its own name).
+pub fn ready(catalog: &Catalog) -> Response {
+    let problems = catalog.wiring_problems();
+    if problems.is_empty() {
+        Response::json(200, &json!({"ready": true}))
+    } else {
+        Response::json(503, &json!({"ready": false, "error": problems.join("; ")}))
+    }
 }
 
-pub fn model_ready(model: Model) -> Response {
+pub fn model_ready(model: ServedModel<'_>) -> Response {
     Response::json(200, &json!({"name": model.name(), "ready": true}))
 }
 

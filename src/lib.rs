@@ -4,6 +4,7 @@
 //! → [`router::route`] → one handler (`/predict`, the Open Inference Protocol, health, OpenAPI)
 //! → [`http::Response`]. Everything but the entry point is plain Rust, tested natively.
 
+pub mod catalog;
 pub mod http;
 pub mod inference;
 pub mod openapi;

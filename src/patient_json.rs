@@ -3,6 +3,7 @@
 use risk_models::{Field, FieldError, FieldProblem, FieldValue, PatientInput};
 use serde_json::{Map, Value};
 
+use crate::catalog::ModelFieldError;
 use crate::problem::{child_pointer, echoed_name, FieldIssue};
 
 /// Reads every field of `object`; `pointer` is the object's JSON Pointer in the request body.
@@ -47,11 +48,15 @@ pub fn read_patient(
     }
 }
 
-/// Turns the domain's validation errors into issues under `pointer`.
-pub fn validation_issues(errors: &[FieldError], pointer: &str) -> Vec<FieldIssue> {
+/// Turns a model's field errors into issues under `pointer`.
+pub fn model_issues(errors: &[ModelFieldError], pointer: &str) -> Vec<FieldIssue> {
     errors
         .iter()
-        .map(|error| issue(pointer, &error.field, error))
+        .map(|error| FieldIssue {
+            pointer: child_pointer(pointer, &echoed_name(&error.field)),
+            field: error.field.clone(),
+            detail: error.message.clone(),
+        })
         .collect()
 }
 

@@ -4,11 +4,11 @@
 //! Batch: `{"instances": [{...}, ...], "model": ...}` → one result per patient, each either a
 //! prediction (`"status": 200`) or its field errors (`"status": 422`).
 
-use risk_models::{Model, Prediction};
 use serde_json::{Map, Value};
 
+use crate::catalog::{Catalog, ModelPrediction, ServedModel};
 use crate::http::MAX_BODY_BYTES;
-use crate::patient_json::{read_patient, validation_issues};
+use crate::patient_json::{model_issues, read_patient};
 use crate::prediction_json::{BatchBody, BatchItem, PredictionBody};
 use crate::problem::{child_pointer, echoed_name, ApiError, FieldIssue};
 
@@ -23,7 +23,7 @@ const KNOWN_MEMBERS: &[&str] = &["patient_data", "instances", "model"];
 ///
 /// Bodies over [`MAX_BODY_BYTES`] are accepted only for batches (up to the batch limit the
 /// caller enforces while reading).
-pub fn predict_body(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub fn predict_body(catalog: &Catalog, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let parsed = serde_json::from_slice::<Value>(body);
     let is_batch = matches!(&parsed, Ok(request) if request.get("instances").is_some());
     if body.len() > MAX_BODY_BYTES && !is_batch {
@@ -40,7 +40,7 @@ pub fn predict_body(body: &[u8]) -> Result<Vec<u8>, ApiError> {
         ));
     };
     check_members(&request)?;
-    let model = read_model(&request)?;
+    let model = read_model(catalog, &request)?;
     match (request.get("patient_data"), request.get("instances")) {
         (Some(patient), None) => predict_one(model, patient),
         (None, Some(instances)) => predict_batch(model, instances),
@@ -79,34 +79,35 @@ fn check_members(request: &Map<String, Value>) -> Result<(), ApiError> {
     }
 }
 
-fn read_model(request: &Map<String, Value>) -> Result<Model, ApiError> {
+fn read_model<'c>(
+    catalog: &'c Catalog,
+    request: &Map<String, Value>,
+) -> Result<ServedModel<'c>, ApiError> {
+    let unknown_model = || {
+        ApiError::invalid(
+            "/model",
+            "model",
+            format!("model must be one of: {}", catalog.names().join(", ")),
+        )
+    };
     match request.get("model") {
-        None | Some(Value::Null) => Ok(Model::DEFAULT),
-        Some(Value::String(name)) => Model::from_name(name).ok_or_else(unknown_model),
+        None | Some(Value::Null) => Ok(catalog.default_model()),
+        Some(Value::String(name)) => catalog.find(name).ok_or_else(unknown_model),
         Some(_) => Err(unknown_model()),
     }
 }
 
-fn unknown_model() -> ApiError {
-    let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
-    ApiError::invalid(
-        "/model",
-        "model",
-        format!("model must be one of: {}", names.join(", ")),
-    )
-}
-
-fn predict_one(model: Model, patient: &Value) -> Result<Vec<u8>, ApiError> {
+fn predict_one(model: ServedModel<'_>, patient: &Value) -> Result<Vec<u8>, ApiError> {
     let prediction =
         predict_patient(model, patient, "/patient_data").map_err(ApiError::InvalidInput)?;
-    Ok(to_json(&PredictionBody::new(&prediction)))
+    Ok(to_json(&PredictionBody::new(model.info(), &prediction)))
 }
 
 fn predict_patient(
-    model: Model,
+    model: ServedModel<'_>,
     patient: &Value,
     pointer: &str,
-) -> Result<Prediction, Vec<FieldIssue>> {
+) -> Result<ModelPrediction, Vec<FieldIssue>> {
     let Value::Object(fields) = patient else {
         return Err(vec![FieldIssue {
             pointer: pointer.to_string(),
@@ -117,10 +118,10 @@ fn predict_patient(
     let input = read_patient(fields, pointer)?;
     model
         .predict(&input)
-        .map_err(|errors| validation_issues(&errors.0, pointer))
+        .map_err(|errors| model_issues(&errors, pointer))
 }
 
-fn predict_batch(model: Model, instances: &Value) -> Result<Vec<u8>, ApiError> {
+fn predict_batch(model: ServedModel<'_>, instances: &Value) -> Result<Vec<u8>, ApiError> {
     let Value::Array(instances) = instances else {
         return Err(ApiError::invalid(
             "/instances",
@@ -135,7 +136,7 @@ fn predict_batch(model: Model, instances: &Value) -> Result<Vec<u8>, ApiError> {
             format!("instances must hold between 1 and {MAX_INSTANCES} patients"),
         ));
     }
-    let outcomes: Vec<Result<Prediction, Vec<FieldIssue>>> = instances
+    let outcomes: Vec<Result<ModelPrediction, Vec<FieldIssue>>> = instances
         .iter()
         .enumerate()
         .map(|(index, patient)| predict_patient(model, patient, &format!("/instances/{index}")))
@@ -144,17 +145,18 @@ fn predict_batch(model: Model, instances: &Value) -> Result<Vec<u8>, ApiError> {
     let results = outcomes
         .iter()
         .map(|outcome| match outcome {
-            Ok(prediction) => BatchItem::Predicted(PredictionBody::new(prediction).in_batch()),
+            Ok(prediction) => {
+                BatchItem::Predicted(PredictionBody::new(model.info(), prediction).in_batch())
+            }
             Err(issues) => BatchItem::Refused {
                 status: 422,
                 errors: issues.clone(),
             },
         })
         .collect();
-    let spec = model.spec();
     Ok(to_json(&BatchBody {
-        model: spec.name,
-        model_version: spec.version,
+        model: model.name(),
+        model_version: &model.info().version,
         count: outcomes.len(),
         succeeded,
         failed: outcomes.len() - succeeded,

@@ -1,12 +1,12 @@
-//! A domain [`Prediction`] as the JSON object `/predict` returns, serialised straight from the
+//! A model's [`ModelPrediction`] as the JSON object `/predict` returns, serialised straight from the
 //! prediction (no intermediate `serde_json::Value`): members in the original contract's order,
 //! `prediction`, `confidence` and `model_version` first. The meaning of every member is
 //! documented in the OpenAPI document (`openapi.rs`) and the README.
 
-use risk_models::{Contribution, OutcomeRisk, Prediction, Warning};
-use serde::ser::{SerializeMap, SerializeSeq};
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::catalog::{ModelInfo, ModelPrediction, ModelWarning};
 use crate::problem::FieldIssue;
 
 /// The response body for one patient.
@@ -14,41 +14,40 @@ use crate::problem::FieldIssue;
 pub struct PredictionBody<'a> {
     prediction: &'static str,
     confidence: f64,
-    model_version: &'static str,
-    model: &'static str,
+    model_version: &'a str,
+    model: &'a str,
     risk: f64,
-    outcomes: Outcomes<'a>,
+    outcomes: Pairs<'a>,
     category: &'static str,
     horizon_years: u32,
-    contributions: Contributions<'a>,
-    explanation: Explanation,
-    warnings: Warnings<'a>,
+    contributions: Pairs<'a>,
+    explanation: Explanation<'a>,
+    warnings: &'a [ModelWarning],
     /// Only in batch results, where each item says whether it succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
 }
 
 impl<'a> PredictionBody<'a> {
-    pub fn new(prediction: &'a Prediction) -> Self {
-        let spec = prediction.model.spec();
+    pub fn new(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Self {
         PredictionBody {
             prediction: prediction.category.label(),
             confidence: prediction.confidence,
-            model_version: spec.version,
-            model: spec.name,
+            model_version: &info.version,
+            model: &info.name,
             risk: prediction.risk(),
-            outcomes: Outcomes(&prediction.outcomes),
+            outcomes: Pairs(&prediction.outcomes),
             category: prediction.category.name(),
-            horizon_years: spec.horizon_years,
-            contributions: Contributions(&prediction.contributions),
+            horizon_years: info.horizon_years,
+            contributions: Pairs(&prediction.contributions),
             explanation: Explanation {
-                outcome: spec.primary_outcome().name,
-                scale: spec.linear_predictor_scale,
+                outcome: info.primary_outcome(),
+                scale: &info.linear_predictor_scale,
                 linear_predictor: prediction.linear_predictor,
                 reference_value: prediction.reference_value,
-                reference_patient: spec.reference_patient,
+                reference_patient: &info.reference_patient,
             },
-            warnings: Warnings(&prediction.warnings),
+            warnings: &prediction.warnings,
             status: None,
         }
     }
@@ -61,61 +60,26 @@ impl<'a> PredictionBody<'a> {
 }
 
 #[derive(Debug, Serialize)]
-struct Explanation {
-    outcome: &'static str,
-    scale: &'static str,
+struct Explanation<'a> {
+    outcome: &'a str,
+    scale: &'a str,
     linear_predictor: f64,
     reference_value: f64,
-    reference_patient: &'static str,
+    reference_patient: &'a str,
 }
 
-/// `{"<outcome>": risk, ...}`, primary outcome first.
+/// `{"<name>": value, ...}` in the model's order: outcomes (primary first) and contributions
+/// (the model's factor order).
 #[derive(Debug)]
-struct Outcomes<'a>(&'a [OutcomeRisk]);
+struct Pairs<'a>(&'a [(String, f64)]);
 
-impl Serialize for Outcomes<'_> {
+impl Serialize for Pairs<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for outcome in self.0 {
-            map.serialize_entry(outcome.outcome.name, &outcome.risk)?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
         }
         map.end()
-    }
-}
-
-/// `{"<factor>": contribution, ...}` in the model's factor order.
-#[derive(Debug)]
-struct Contributions<'a>(&'a [Contribution]);
-
-impl Serialize for Contributions<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for contribution in self.0 {
-            map.serialize_entry(contribution.factor.name(), &contribution.value)?;
-        }
-        map.end()
-    }
-}
-
-/// `[{"code": ..., "message": ...}, ...]`.
-#[derive(Debug)]
-struct Warnings<'a>(&'a [Warning]);
-
-impl Serialize for Warnings<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Item {
-            code: &'static str,
-            message: String,
-        }
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for warning in self.0 {
-            seq.serialize_element(&Item {
-                code: warning.code(),
-                message: warning.to_string(),
-            })?;
-        }
-        seq.end()
     }
 }
 
@@ -133,8 +97,8 @@ pub enum BatchItem<'a> {
 /// The response body of a batch.
 #[derive(Debug, Serialize)]
 pub struct BatchBody<'a> {
-    pub model: &'static str,
-    pub model_version: &'static str,
+    pub model: &'a str,
+    pub model_version: &'a str,
     pub count: usize,
     pub succeeded: usize,
     pub failed: usize,

@@ -1,5 +1,6 @@
 //! Method and path → one handler. The only place that knows the URL space.
 
+use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
 use crate::inference::{self, find_model, InferenceError};
 use crate::openapi::openapi_document;
@@ -76,8 +77,14 @@ impl<'a> Route<'a> {
     }
 }
 
-/// Answers one request. Never panics on any input: every failure is a typed error response.
+/// Answers one request with the models this build is linked with.
 pub fn route(request: &Request) -> Response {
+    route_with(&Catalog::linked(), request)
+}
+
+/// Answers one request with the models of `catalog`. Never panics on any input: every failure
+/// is a typed error response.
+pub fn route_with(catalog: &Catalog, request: &Request) -> Response {
     let route = Route::parse(&request.path);
     if route == Route::NotFound {
         return ApiError::NotFound.into_response();
@@ -90,19 +97,19 @@ pub fn route(request: &Request) -> Response {
     }
     match route {
         Route::Health => Response::json(200, &serde_json::json!({"status": "ok"})),
-        Route::OpenApi => Response::json(200, &openapi_document()),
-        Route::Predict => predict(request),
+        Route::OpenApi => Response::json(200, &openapi_document(catalog)),
+        Route::Predict => predict(catalog, request),
         Route::ServerMetadata => inference::server_metadata(),
         Route::ServerLive => inference::live(),
-        Route::ServerReady => inference::ready(),
+        Route::ServerReady => inference::ready(catalog),
         Route::ModelMetadata { model, version } => {
-            respond(find_model(model, version).map(inference::model_metadata))
+            respond(find_model(catalog, model, version).map(inference::model_metadata))
         }
         Route::ModelReady { model, version } => {
-            respond(find_model(model, version).map(inference::model_ready))
+            respond(find_model(catalog, model, version).map(inference::model_ready))
         }
         Route::Infer { model, version } => {
-            respond(find_model(model, version).and_then(|model| infer(model, request)))
+            respond(find_model(catalog, model, version).and_then(|model| infer(model, request)))
         }
         Route::NotFound => ApiError::NotFound.into_response(),
     }
@@ -116,7 +123,7 @@ fn is_json(media_type: &str) -> bool {
     media_type == "application/json" || media_type.ends_with("+json")
 }
 
-fn predict(request: &Request) -> Response {
+fn predict(catalog: &Catalog, request: &Request) -> Response {
     match request.media_type() {
         Some(media_type) if is_json(&media_type) => {}
         _ => return ApiError::UnsupportedMediaType.into_response(),
@@ -127,13 +134,13 @@ fn predict(request: &Request) -> Response {
         }
         .into_response();
     }
-    match predict_body(&request.body) {
+    match predict_body(catalog, &request.body) {
         Ok(body) => Response::new(200, "application/json", body),
         Err(error) => error.into_response(),
     }
 }
 
-fn infer(model: risk_models::Model, request: &Request) -> Result<Response, InferenceError> {
+fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, InferenceError> {
     // tritonclient sends binary requests with no JSON content type, and the curl examples of
     // KServe's documentation (`curl -d @input.json`) label JSON as a form: accept those, and
     // refuse anything else that is not JSON or raw bytes.

@@ -3,12 +3,12 @@
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
-use risk_models::Model;
 use serde_json::{json, Map, Value};
 
 use super::binary;
 use super::tensor::{output_names, read_patients};
 use super::{split_body, InferenceError};
+use crate::catalog::{ModelInfo, ModelPrediction, ServedModel};
 use crate::http::{Request, Response};
 
 /// One output tensor's values for every patient.
@@ -17,7 +17,7 @@ enum OutputData {
     Texts(Vec<&'static str>),
 }
 
-pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError> {
+pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, InferenceError> {
     let (header, binary_part) = split_body(request)?;
     let patients = read_patients(&header, binary_part)?;
 
@@ -26,14 +26,19 @@ pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError
     for (row, patient) in patients.iter().enumerate() {
         match model.predict(patient) {
             Ok(prediction) => predictions.push(prediction),
-            Err(errors) => problems.extend(errors.0.iter().map(|e| format!("patient {row}: {e}"))),
+            Err(errors) => problems.extend(
+                errors
+                    .iter()
+                    .map(|error| format!("patient {row}: {}", error.message)),
+            ),
         }
     }
     if !problems.is_empty() {
         return Err(InferenceError::bad_request(problems.join("; ")));
     }
 
-    let outputs = requested_outputs(model, &header)?;
+    let info = model.info();
+    let outputs = requested_outputs(info, &header)?;
     let all_binary = header
         .get("parameters")
         .and_then(|p| p.get("binary_data_output"))
@@ -43,7 +48,7 @@ pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError
     let mut tensors = Vec::new();
     let mut binary_tail = Vec::new();
     for (name, datatype, binary_requested) in outputs {
-        let data = output_data(model, &name, &predictions);
+        let data = output_data(info, &name, &predictions);
         let mut tensor = Map::new();
         tensor.insert("name".into(), json!(name));
         tensor.insert("datatype".into(), json!(datatype));
@@ -68,10 +73,9 @@ pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError
         tensors.push(Value::Object(tensor));
     }
 
-    let spec = model.spec();
     let body = json!({
-        "model_name": spec.name,
-        "model_version": spec.version,
+        "model_name": info.name,
+        "model_version": info.version,
         "id": request_id(&header),
         "outputs": tensors,
     })
@@ -90,8 +94,11 @@ pub fn infer(model: Model, request: &Request) -> Result<Response, InferenceError
 /// request did not say for this output).
 type RequestedOutput = (String, &'static str, Option<bool>);
 
-fn requested_outputs(model: Model, header: &Value) -> Result<Vec<RequestedOutput>, InferenceError> {
-    let available: Vec<(String, &'static str)> = output_names(model).collect();
+fn requested_outputs(
+    info: &ModelInfo,
+    header: &Value,
+) -> Result<Vec<RequestedOutput>, InferenceError> {
+    let available: Vec<(String, &'static str)> = output_names(info).collect();
     let Some(requested) = header.get("outputs") else {
         return Ok(available.into_iter().map(|(n, d)| (n, d, None)).collect());
     };
@@ -112,7 +119,7 @@ fn requested_outputs(model: Model, header: &Value) -> Result<Vec<RequestedOutput
                 .ok_or_else(|| {
                     InferenceError::bad_request(format!(
                         "unknown output; {} has: {}",
-                        model.name(),
+                        info.name,
                         available
                             .iter()
                             .map(|(n, _)| n.as_str())
@@ -129,13 +136,12 @@ fn requested_outputs(model: Model, header: &Value) -> Result<Vec<RequestedOutput
         .collect()
 }
 
-fn output_data(model: Model, name: &str, predictions: &[risk_models::Prediction]) -> OutputData {
+fn output_data(info: &ModelInfo, name: &str, predictions: &[ModelPrediction]) -> OutputData {
     match name {
         "category" => OutputData::Texts(predictions.iter().map(|p| p.category.name()).collect()),
         "risk" => OutputData::Numbers(predictions.iter().map(|p| p.risk()).collect()),
         _ => {
-            let outcome = model
-                .spec()
+            let outcome = info
                 .outcomes
                 .iter()
                 .position(|o| format!("{}_risk", o.name) == name)
@@ -143,7 +149,7 @@ fn output_data(model: Model, name: &str, predictions: &[risk_models::Prediction]
             OutputData::Numbers(
                 predictions
                     .iter()
-                    .map(|p| p.outcomes[outcome].risk)
+                    .map(|p| p.outcomes.get(outcome).map_or(f64::NAN, |(_, risk)| *risk))
                     .collect(),
             )
         }

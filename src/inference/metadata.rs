@@ -1,8 +1,9 @@
 //! Server and model metadata.
 
-use risk_models::{Field, Model};
+use risk_models::Field;
 use serde_json::{json, Value};
 
+use crate::catalog::ServedModel;
 use crate::http::Response;
 
 use super::tensor::{datatype_of, output_names};
@@ -19,14 +20,14 @@ pub fn server_metadata() -> Response {
 }
 
 /// Inputs the model reads, plus `cholesterol_unit`, which applies to every model.
-pub fn input_fields(model: Model) -> impl Iterator<Item = Field> {
+pub fn input_fields(model: ServedModel<'_>) -> impl Iterator<Item = Field> + '_ {
     Field::ALL.into_iter().filter(move |&field| {
-        model.spec().input(field).is_some() || field == Field::CholesterolUnit
+        model.info().input(field).is_some() || field == Field::CholesterolUnit
     })
 }
 
-pub fn model_metadata(model: Model) -> Response {
-    let spec = model.spec();
+pub fn model_metadata(model: ServedModel<'_>) -> Response {
+    let info = model.info();
     let inputs: Vec<Value> = input_fields(model)
         .map(|field| {
             json!({
@@ -36,14 +37,14 @@ pub fn model_metadata(model: Model) -> Response {
             })
         })
         .collect();
-    let outputs: Vec<Value> = output_names(model)
+    let outputs: Vec<Value> = output_names(info)
         .map(|(name, datatype)| json!({"name": name, "datatype": datatype, "shape": [-1]}))
         .collect();
     Response::json(
         200,
         &json!({
-            "name": spec.name,
-            "versions": [spec.version],
+            "name": info.name,
+            "versions": [info.version],
             "platform": "wasm32-wasip2",
             "inputs": inputs,
             "outputs": outputs,

@@ -1,10 +1,11 @@
 //! Input tensors → one [`PatientInput`] per row; the names and types of output tensors.
 
-use risk_models::{Field, FieldKind, FieldValue, Model, PatientInput};
+use risk_models::{Field, FieldKind, FieldValue, PatientInput};
 use serde_json::Value;
 
 use super::binary;
 use super::InferenceError;
+use crate::catalog::ModelInfo;
 use crate::predict::MAX_INSTANCES;
 use crate::problem::echoed_name;
 
@@ -18,12 +19,10 @@ pub fn datatype_of(kind: FieldKind) -> &'static str {
 }
 
 /// The model's outputs: `risk`, `<outcome>_risk` for each outcome, `category`.
-pub fn output_names(model: Model) -> impl Iterator<Item = (String, &'static str)> {
+pub fn output_names(info: &ModelInfo) -> impl Iterator<Item = (String, &'static str)> + '_ {
     std::iter::once(("risk".to_string(), "FP64"))
         .chain(
-            model
-                .spec()
-                .outcomes
+            info.outcomes
                 .iter()
                 .map(|o| (format!("{}_risk", o.name), "FP64")),
         )

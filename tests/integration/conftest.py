@@ -17,7 +17,16 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = ROOT / "target" / "wasm32-wasip2" / "release"
-API_WASM = RELEASE / "model_api.wasm"
+# The HTTP component alone: it imports its models (wit/service/api.wit).
+HTTP_WASM = RELEASE / "model_api.wasm"
+# The model components (wit/risk.wit): each exports healthcare:risk/predictor, imports nothing.
+MODEL_WASMS = {
+    "pce-2013": ROOT / "target" / "components" / "pce-2013.wasm",
+    "prevent-2023": ROOT / "target" / "components" / "prevent-2023.wasm",
+}
+# The HTTP component with its models composed in (wac/api.wac): what `wasmtime serve` runs and
+# what every service test talks to, as Spin composes it from spin.toml's dependencies.
+API_WASM = ROOT / "target" / "composed" / "api.wasm"
 DOCS_WASM = RELEASE / "docs_site.wasm"
 WASMTIME = os.environ.get("WASMTIME", "wasmtime")
 
@@ -61,7 +70,7 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def api_url() -> str:
-    """Base URL of the release prediction component alone under `wasmtime serve`."""
+    """Base URL of the composed prediction component (API and models) under `wasmtime serve`."""
     assert API_WASM.exists(), f"{API_WASM} is missing: run scripts/build.sh"
     port = free_port()
     url = f"http://127.0.0.1:{port}"

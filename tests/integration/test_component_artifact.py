@@ -1,5 +1,6 @@
-"""The release components: small, and importing nothing but WASI (so Spin, SpinKube's shim and
-`wasmtime serve` all run them)."""
+"""The release components: small, and importing nothing but WASI once composed (so Spin,
+SpinKube's shim and `wasmtime serve` all run them); the HTTP component alone imports exactly
+its models, and nothing else that is not WASI."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import subprocess
 
 import pytest
 
-from conftest import API_WASM, DOCS_WASM
+from conftest import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS
 
 MAX_API_BYTES = 512 * 1024
+PREDICTOR = "healthcare:risk/predictor@1.0.0"
 
 
 def wit_of(component) -> str:
@@ -21,11 +23,12 @@ def wit_of(component) -> str:
 
 
 def world_items(wit: str, keyword: str) -> list[str]:
-    """Interfaces a component's world imports or exports, e.g. `wasi:io/streams@0.2.0`."""
-    return re.findall(rf"^\s*{keyword}\s+([\w:/.@-]+)\s*;", wit, flags=re.MULTILINE)
+    """Interfaces a component's world imports or exports, e.g. `wasi:io/streams@0.2.0`, and
+    plain-named instances (`import prevent-2023: interface {`) by their name."""
+    return re.findall(rf"^\s*{keyword}\s+([\w:/.@-]+)\s*(?:;|:\s*interface)", wit, flags=re.MULTILINE)
 
 
-def test_the_prediction_component_is_at_most_512_kib():
+def test_the_composed_prediction_component_is_at_most_512_kib():
     size = API_WASM.stat().st_size
     assert size <= MAX_API_BYTES, f"{size} bytes"
 
@@ -37,12 +40,32 @@ def test_components_import_only_wasi_interfaces(component):
     assert all(name.startswith("wasi:") for name in imports), imports
 
 
-@pytest.mark.parametrize("component", [API_WASM, DOCS_WASM], ids=["api", "docs"])
+@pytest.mark.parametrize("component", [API_WASM, HTTP_WASM, DOCS_WASM], ids=["api", "http-alone", "docs"])
 def test_components_export_the_wasi_http_handler_spin_3_runs(component):
     exports = world_items(wit_of(component), "export")
     assert exports == ["wasi:http/incoming-handler@0.2.0"], exports
 
 
+def test_the_http_component_alone_imports_its_models_and_otherwise_only_wasi():
+    imports = world_items(wit_of(HTTP_WASM), "import")
+    models = [name for name in imports if not name.startswith("wasi:")]
+    # The default model through the contract's interface, every other one by its name.
+    assert models == [PREDICTOR] + [name for name in MODEL_WASMS if name != "pce-2013"], imports
+
+
+def test_the_http_component_holds_no_equation():
+    """The equations live only in the model components: the HTTP component alone contains no
+    coefficient of either model (a PCE and a PREVENT coefficient, as little-endian f64)."""
+    import struct
+
+    http = HTTP_WASM.read_bytes()
+    for model, coefficient in [("pce-2013", -29.799), ("prevent-2023", 0.7939329)]:
+        needle = struct.pack("<d", coefficient)
+        assert needle in MODEL_WASMS[model].read_bytes(), f"{model} carries {coefficient}"
+        assert needle not in http, f"the HTTP component carries {model}'s {coefficient}"
+
+
 def test_the_prediction_component_opens_no_outbound_http():
-    imports = world_items(wit_of(API_WASM), "import")
-    assert "wasi:http/outgoing-handler@0.2.0" not in imports
+    for component in (API_WASM, HTTP_WASM):
+        imports = world_items(wit_of(component), "import")
+        assert "wasi:http/outgoing-handler@0.2.0" not in imports

@@ -35,8 +35,34 @@ def test_no_component_may_reach_the_network():
 
 def test_every_component_has_a_build_command_producing_its_source():
     for name, component in MANIFEST["component"].items():
-        assert "cargo build --target wasm32-wasip2 --release" in component["build"]["command"], name
+        assert component["build"]["command"] == f"scripts/build.sh {name}", name
         assert component["source"].startswith("target/wasm32-wasip2/release/"), name
+        assert (ROOT / component["source"]).exists(), name
+
+
+def test_the_api_depends_on_exactly_the_models_it_imports():
+    """Spin composes each dependency into the import of the same name: one per model import of
+    the HTTP component, no more (an unused dependency is an error in Spin) and no fewer."""
+    from test_component_artifact import wit_of, world_items
+    from conftest import HTTP_WASM
+
+    dependencies = MANIFEST["component"]["api"]["dependencies"]
+    imports = [n for n in world_items(wit_of(HTTP_WASM), "import") if not n.startswith("wasi:")]
+    assert sorted(dependencies) == sorted(imports)
+
+
+def test_every_dependency_is_a_built_model_component_exporting_the_predictor():
+    from test_component_artifact import wit_of, world_items
+
+    for name, dependency in MANIFEST["component"]["api"]["dependencies"].items():
+        path = ROOT / dependency["path"]
+        wit = wit_of(path)
+        # A named import takes the model's predictor export; the interface import takes the
+        # export of its own name.
+        assert world_items(wit, "export") == [dependency.get("export", name)], name
+        assert world_items(wit, "import") == [], name
+        if name != "healthcare:risk/predictor@1.0.0":
+            assert path.name == f"{name}.wasm", "a named import gets the model of that name"
 
 
 def test_each_endpoint_family_has_its_own_route_and_the_catch_all_is_last():

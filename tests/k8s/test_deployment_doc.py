@@ -19,7 +19,8 @@ import manifests
 from manifests import ROOT
 
 DOC = ROOT / "docs" / "deployment.md"
-API_WASM = ROOT / "target" / "wasm32-wasip2" / "release" / "model_api.wasm"
+# The HTTP component with its models composed in (scripts/build.sh, wac/api.wac).
+API_WASM = ROOT / "target" / "composed" / "api.wasm"
 
 
 def text() -> str:

@@ -1,0 +1,36 @@
+//! The WebAssembly build: each model is an import of the world `api` (`wit/service/api.wit`),
+//! answered by a separate model component.
+
+use super::wit_conversions::wit_conversions;
+use super::Link;
+
+wit_bindgen::generate!({
+    path: ["wit/risk.wit", "wit/service"],
+    world: "healthcare:service/api@1.0.0",
+    generate_all,
+});
+
+wit_conversions!(healthcare::risk::predictor);
+
+/// One imported model: `$module` is the bindings module wit-bindgen generates for the import.
+macro_rules! imported {
+    ($module:path, $import:expr) => {
+        Link {
+            import: $import,
+            info: || {
+                use $module as import;
+                model_info(import::info())
+            },
+            predict: |input| {
+                use $module as import;
+                predict_result(import::predict(patient_input(input)))
+            },
+        }
+    };
+}
+
+/// The default model first, then one line per named import of the world `api`.
+pub static LINKS: &[Link] = &[
+    imported!(healthcare::risk::predictor, None),
+    imported!(prevent_2023, Some("prevent-2023")),
+];
