@@ -65,19 +65,19 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         start = time.monotonic()
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self.samples.append((time.monotonic() - start, rss_kib(self.pid)))
             except (FileNotFoundError, ProcessLookupError):
                 return
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self) -> list[tuple[float, int]]:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)
         return self.samples
 
