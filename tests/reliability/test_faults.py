@@ -78,6 +78,12 @@ class Prometheus:
         response.raise_for_status()
         return response.json()["data"]["result"]
 
+    def wait_for_target_up(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(r["value"][1] == "1" for r in self.query('up{job="model-exporter"}', time.time())):
+            assert time.monotonic() < deadline, "prometheus has not scraped the exporter"
+            time.sleep(0.2)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -150,6 +156,7 @@ def test_the_service_keeps_answering_while_the_exporter_is_killed_and_metrics_re
     exporter = start_exporter("--log", "warn")
     prometheus = Prometheus(exporter.metrics_addr, tmp_path)
     try:
+        prometheus.wait_for_target_up()
         t0 = time.time()
         with Traffic(service_url, exporter.otlp) as traffic:
             time.sleep(BEFORE_S)
