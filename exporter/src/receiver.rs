@@ -78,7 +78,7 @@ pub struct Receiver {
     limits: Limits,
     /// Received bodies being decoded and recorded.
     permits: Arc<Semaphore>,
-    /// Bytes of bodies being received, decoded and recorded.
+    /// Bytes of bodies being received and decoded.
     body_bytes: Arc<Semaphore>,
 }
 
