@@ -2,7 +2,8 @@
 # Runs every test: formatting and lints, the native unit and property tests, then the release
 # components over real HTTP on loopback (integration, protocol clients, OpenAPI, the docs page
 # in headless Chromium, artifact size and imports, the Spin manifest), then the exporter's static
-# binary and the Kubernetes manifests, alerts and dashboard (tests/k8s).
+# binary, the reliability suite (tests/reliability) and the Kubernetes manifests, alerts and
+# dashboard (tests/k8s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -28,6 +29,12 @@ echo "==> integration tests"
 # the binary the sidecar image packages is built and tested in CI.
 echo "==> exporter static binary (exporter/Dockerfile's build)"
 cargo build --locked --profile exporter --target x86_64-unknown-linux-musl -p model-exporter
+
+# Reliability (docs/reliability.md): Schemathesis from /openapi.json, 60 s of load under
+# wasmtime serve, the exporter under sustained OTLP, killed and restarted under a real
+# Prometheus, slow and oversized clients, and patient values kept out of logs, labels and errors.
+echo "==> reliability"
+.venv/bin/pytest tests/reliability -q
 
 # Kubernetes: every kustomization rendered and validated strictly, the sidecar injection
 # evaluated, rules/dashboard checked against a real exporter run, promtool unit tests.

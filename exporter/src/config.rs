@@ -85,7 +85,8 @@ pub struct Config {
     #[arg(long, env = "MODEL_EXPORTER_SERIES_TTL", default_value = "15m", value_parser = parse_duration)]
     pub series_ttl: Duration,
 
-    /// Time allowed to receive one request body.
+    /// Time allowed to receive a request head (or, on an idle connection, the next one), and
+    /// then its body.
     #[arg(long, env = "MODEL_EXPORTER_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 

@@ -5,7 +5,13 @@
 //! `google.rpc.Status` body for malformed data, 413 over the size cap, 415 for content types
 //! and encodings it does not speak, 503 with `Retry-After` when it is already busy with as many
 //! requests as it allows (OTLP senders retry 503). Nothing is queued: a request is decoded and
-//! recorded before it is answered, and at most `max_concurrent_requests` bodies are in memory.
+//! recorded before it is answered.
+//!
+//! Two budgets bound memory without letting slow senders starve the others. Bodies being
+//! received share `max_concurrent_requests × max_body_bytes` bytes, taken as the bytes arrive
+//! (a sender that trickles its body holds only what it sent, until the request timeout); and
+//! at most `max_concurrent_requests` received bodies are decoded and recorded at once. Past
+//! either, the request is answered 503.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +35,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message;
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::decode::{self, DecodeError, Format};
 use crate::families::{OtlpRequestLabels, Signal};
@@ -56,9 +62,10 @@ const UNAVAILABLE: i32 = 14;
 pub struct Limits {
     /// Largest body accepted, before and after decompression.
     pub max_body_bytes: usize,
-    /// Requests decoded at once; more are answered 503.
+    /// Requests decoded at once, and bodies of the largest size received at once; more are
+    /// answered 503.
     pub max_concurrent_requests: usize,
-    /// Time allowed to receive a body.
+    /// Time allowed to receive a request head, and then its body.
     pub body_timeout: Duration,
     /// Connections open at once, per listener.
     pub max_connections: usize,
@@ -69,15 +76,23 @@ pub struct Limits {
 pub struct Receiver {
     pipeline: Arc<Pipeline>,
     limits: Limits,
+    /// Received bodies being decoded and recorded.
     permits: Arc<Semaphore>,
+    /// Bytes of bodies being received and decoded.
+    body_bytes: Arc<Semaphore>,
 }
 
 impl Receiver {
     /// A receiver feeding `pipeline`.
     pub fn new(pipeline: Arc<Pipeline>, limits: Limits) -> Self {
+        let concurrent = limits.max_concurrent_requests.max(1);
+        let body_bytes = concurrent
+            .saturating_mul(limits.max_body_bytes)
+            .min(Semaphore::MAX_PERMITS);
         Receiver {
             pipeline,
-            permits: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
+            permits: Arc::new(Semaphore::new(concurrent)),
+            body_bytes: Arc::new(Semaphore::new(body_bytes)),
             limits,
         }
     }
@@ -104,13 +119,14 @@ impl Receiver {
             .inc();
     }
 
-    /// Receives, decompresses and decodes a body; errors are already counted and logged.
+    /// Receives, decompresses and decodes a body; errors are already counted and logged. The
+    /// permit returned is held until the message is recorded.
     async fn receive<M>(
         &self,
         signal: Signal,
         headers: &HeaderMap,
         body: Body,
-    ) -> Result<(M, Format), Response>
+    ) -> Result<(M, Format, OwnedSemaphorePermit), Response>
     where
         M: Message + Default + serde::de::DeserializeOwned,
     {
@@ -128,9 +144,15 @@ impl Receiver {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(self.refuse(signal, format, DecodeError::TooLarge { limit }));
         }
-        let body = read_body(body, limit, self.limits.body_timeout)
+        let (body, _bytes) = read_body(body, limit, self.limits.body_timeout, &self.body_bytes)
             .await
-            .map_err(|e| self.refuse(signal, format, e))?;
+            .map_err(|e| match e {
+                BodyError::Busy => busy(self, signal),
+                BodyError::Refused(e) => self.refuse(signal, format, e),
+            })?;
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .map_err(|_| busy(self, signal))?;
         let body = if gzip {
             decode::gunzip(&body, limit).map_err(|e| self.refuse(signal, format, e))?
         } else {
@@ -138,7 +160,7 @@ impl Receiver {
         };
         let message =
             decode::message::<M>(&body, format).map_err(|e| self.refuse(signal, format, e))?;
-        Ok((message, format))
+        Ok((message, format, permit))
     }
 
     fn refuse(&self, signal: Signal, format: Format, error: DecodeError) -> Response {
@@ -162,15 +184,53 @@ impl Receiver {
     }
 }
 
-async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Bytes, DecodeError> {
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Err(_) => Err(DecodeError::Timeout),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(DecodeError::TooLarge { limit })
+/// Why a body was not received.
+enum BodyError {
+    /// The bytes budget of bodies in flight is spent: 503.
+    Busy,
+    /// Too large, too slow or unreadable.
+    Refused(DecodeError),
+}
+
+/// Reads a body of at most `limit` bytes within `timeout`, taking each chunk's size from
+/// `budget` as it arrives; the permit returned holds those bytes.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+    budget: &Arc<Semaphore>,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), BodyError> {
+    let read = async {
+        let mut body = Limited::new(body, limit);
+        let mut data = Vec::new();
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                BodyError::Refused(if e.downcast_ref::<LengthLimitError>().is_some() {
+                    DecodeError::TooLarge { limit }
+                } else {
+                    DecodeError::Read
+                })
+            })?;
+            let Ok(chunk) = frame.into_data() else {
+                continue; // trailers
+            };
+            // A chunk is never larger than `limit`, which fits the budget on its own.
+            let size = u32::try_from(chunk.len()).map_err(|_| BodyError::Busy)?;
+            let permit = Arc::clone(budget)
+                .try_acquire_many_owned(size)
+                .map_err(|_| BodyError::Busy)?;
+            match held.as_mut() {
+                Some(held) => held.merge(permit),
+                None => held = Some(permit),
+            }
+            data.extend_from_slice(&chunk);
         }
-        Ok(Err(_)) => Err(DecodeError::Read),
-    }
+        Ok((Bytes::from(data), held))
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| BodyError::Refused(DecodeError::Timeout))?
 }
 
 /// A response body in the request's encoding.
@@ -210,10 +270,7 @@ fn busy(receiver: &Receiver, signal: Signal) -> Response {
 
 async fn traces(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
     let signal = Signal::traces;
-    let Ok(_permit) = r.permits.try_acquire() else {
-        return busy(&r, signal);
-    };
-    let (request, format) = match r
+    let (request, format, _permit) = match r
         .receive::<ExportTraceServiceRequest>(signal, &headers, body)
         .await
     {
@@ -244,10 +301,7 @@ async fn traces(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Re
 
 async fn metrics(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
     let signal = Signal::metrics;
-    let Ok(_permit) = r.permits.try_acquire() else {
-        return busy(&r, signal);
-    };
-    let (request, format) = match r
+    let (request, format, _permit) = match r
         .receive::<ExportMetricsServiceRequest>(signal, &headers, body)
         .await
     {
@@ -276,10 +330,7 @@ async fn metrics(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> R
 
 async fn logs(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
     let signal = Signal::logs;
-    let Ok(_permit) = r.permits.try_acquire() else {
-        return busy(&r, signal);
-    };
-    let (request, format) = match r
+    let (request, format, _permit) = match r
         .receive::<ExportLogsServiceRequest>(signal, &headers, body)
         .await
     {

@@ -1,6 +1,11 @@
 //! The two HTTP servers (OTLP in, metrics out), the expiry sweep, and the drain on shutdown.
+//!
+//! Both servers speak HTTP/1.1 through hyper with a header read timeout (the request timeout):
+//! a client that sends its request head slowly, or keeps a connection open without sending a
+//! request, loses it after that long. Without it, `--max-connections` such clients would hold
+//! every slot of a listener for ever and starve the others (slowloris).
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,9 +15,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::Listener;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::config::{Config, ConfigError};
 use crate::connections::CappedListener;
@@ -31,9 +40,6 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
-    /// A server failed while serving.
-    #[error("server failed: {0}")]
-    Serve(#[from] std::io::Error),
 }
 
 /// The exporter, configured but not yet listening.
@@ -127,28 +133,21 @@ impl Bound {
             metrics,
         } = self;
         let (stop, stopped) = watch::channel(false);
-        let until_stopped = |mut rx: watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-
         let receiver = Receiver::new(Arc::clone(&exporter.pipeline), exporter.limits);
         let max_connections = exporter.limits.max_connections;
-        let otlp_server = tokio::spawn(
-            axum::serve(
-                CappedListener::new(otlp, max_connections),
-                receiver.router(),
-            )
-            .with_graceful_shutdown(until_stopped(stopped.clone()))
-            .into_future(),
-        );
-        let metrics_server = tokio::spawn(
-            axum::serve(
-                CappedListener::new(metrics, max_connections),
-                metrics_router(&exporter),
-            )
-            .with_graceful_shutdown(until_stopped(stopped.clone()))
-            .into_future(),
-        );
+        let header_timeout = exporter.limits.body_timeout;
+        let otlp_server = tokio::spawn(serve_http(
+            CappedListener::new(otlp, max_connections),
+            receiver.router(),
+            header_timeout,
+            stopped.clone(),
+        ));
+        let metrics_server = tokio::spawn(serve_http(
+            CappedListener::new(metrics, max_connections),
+            metrics_router(&exporter),
+            header_timeout,
+            stopped.clone(),
+        ));
         let sweeper = tokio::spawn(sweep(
             Arc::clone(&exporter.pipeline),
             exporter.series_ttl,
@@ -169,16 +168,50 @@ impl Bound {
         .await;
         sweeper.abort();
         match drained {
-            Ok((Ok(otlp), Ok(metrics))) => {
-                otlp?;
-                metrics?;
-                tracing::info!("stopped");
-            }
+            Ok((Ok(()), Ok(()))) => tracing::info!("stopped"),
             Ok(_) => tracing::warn!("a server task ended abnormally"),
             Err(_) => tracing::warn!("grace period over: exiting with requests in flight"),
         }
         Ok(())
     }
+}
+
+/// Serves HTTP/1.1 on `listener` until `stopped`; then stops accepting, lets each connection
+/// finish the request it is in, and returns once all are closed. A request head (or, on an
+/// idle kept-alive connection, the next one) must arrive within `header_timeout`.
+async fn serve_http(
+    mut listener: CappedListener,
+    router: Router,
+    header_timeout: Duration,
+    stopped: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    let mut stop = stopped.clone();
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.wait_for(|stop| *stop) => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let mut stop = stopped.clone();
+        connections.spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stop.wait_for(|stop| *stop) => {}
+            }
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        });
+        // Connections that ended are reaped here, so the set holds only open ones.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
 }
 
 /// Removes stale series every quarter of the expiry period (at least every minute).

@@ -465,3 +465,89 @@ fn slow_bodies_time_out() {
         1.0
     );
 }
+
+/// Opens `count` connections that each send `head` and then nothing more.
+fn stalled(addr: std::net::SocketAddr, count: usize, head: &str) -> Vec<std::net::TcpStream> {
+    (0..count)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+            stream.write_all(head.as_bytes()).expect("write");
+            stream
+        })
+        .collect()
+}
+
+/// Slowloris: connections that never finish their request head, as many as the cap, lose
+/// them at the request timeout, so other clients of either listener get through.
+#[test]
+fn unfinished_request_heads_cannot_hold_every_connection() {
+    let exporter = TestExporter::with(Settings {
+        limits: Limits {
+            max_body_bytes: 64 << 10,
+            max_concurrent_requests: 4,
+            body_timeout: Duration::from_millis(500),
+            max_connections: 2,
+        },
+        ..Settings::default()
+    });
+    let _otlp = stalled(
+        exporter.otlp,
+        2,
+        "POST /v1/traces HTTP/1.1\r\nhost: x\r\nx-slow: a",
+    );
+    let _metrics = stalled(
+        exporter.metrics,
+        2,
+        "GET /metrics HTTP/1.1\r\nhost: x\r\nx-slow: a",
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    let answered = common::client()
+        .post(exporter.url("/v1/traces"))
+        .header("content-type", PROTOBUF)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .expect("answered once the stalled heads time out");
+    assert_eq!(answered.status().as_u16(), 200);
+    let scraped = common::client()
+        .get(format!("http://{}/metrics", exporter.metrics))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .expect("scraped once the stalled heads time out");
+    assert_eq!(scraped.status().as_u16(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Bodies that trickle in hold only the bytes they sent, not a decode slot: other senders are
+/// not answered 503 meanwhile.
+#[test]
+fn slow_bodies_do_not_make_other_senders_busy() {
+    let exporter = TestExporter::with(Settings {
+        limits: Limits {
+            max_body_bytes: 64 << 10,
+            max_concurrent_requests: 1,
+            body_timeout: Duration::from_secs(10),
+            max_connections: 64,
+        },
+        ..Settings::default()
+    });
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: {PROTOBUF}\r\ncontent-length: 1000\r\n\r\nsome"
+    );
+    let _slow = stalled(exporter.otlp, 3, &head);
+    std::thread::sleep(Duration::from_millis(200));
+    let body = spin_request(vec![spin_span(
+        "GET",
+        Some("/healthz"),
+        "/healthz",
+        "200",
+        1,
+        1_000,
+    )]);
+    let (status, ..) = exporter.post("/v1/traces", PROTOBUF, body.encode_to_vec());
+    assert_eq!(status, 200);
+}
