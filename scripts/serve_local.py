@@ -171,6 +171,13 @@ def make_handler(routes: list[Route], ports: dict[str, int]):
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = forward
 
+        def __getattr__(self, name: str):
+            # Spin hands every method to the component, which answers 405 itself; http.server
+            # would answer 501 to any method without a do_<METHOD> (TRACE, PROPFIND, ...).
+            if name.startswith("do_"):
+                return self.forward
+            raise AttributeError(name)
+
     return Forwarder
 
 

@@ -53,9 +53,15 @@ pub fn find_model<'c>(
         ),
     })?;
     match version {
-        Some(version) if version != model.info().version => Err(InferenceError {
-            status: 501,
-            message: format!("{} has only version {}", model.name(), model.info().version),
+        // The protocol leaves the status to the server: a version that does not exist is a
+        // resource that does not exist (404), not a server error.
+        Some(requested) if requested != model.info().version => Err(InferenceError {
+            status: 404,
+            message: format!(
+                "{} has no such version; its only version is {}",
+                model.name(),
+                model.info().version
+            ),
         }),
         _ => Ok(model),
     }
@@ -101,9 +107,14 @@ fn split_body(request: &Request) -> Result<(Value, &[u8]), InferenceError> {
             request.body.split_at(length)
         }
     };
-    let header = serde_json::from_slice(json_part).map_err(|e| {
+    let header = crate::json::from_slice(json_part).map_err(|e| {
+        let problem = if e.to_string().starts_with(crate::json::DUPLICATE_MEMBER) {
+            "has a member name twice in one object"
+        } else {
+            "is not valid JSON"
+        };
         InferenceError::bad_request(format!(
-            "the inference request is not valid JSON (line {}, column {})",
+            "the inference request {problem} (line {}, column {})",
             e.line(),
             e.column()
         ))

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod http;
 pub mod inference;
+pub mod json;
 pub mod openapi;
 pub mod patient_json;
 pub mod predict;

@@ -24,7 +24,7 @@ const KNOWN_MEMBERS: &[&str] = &["patient_data", "instances", "model"];
 /// Bodies over [`MAX_BODY_BYTES`] are accepted only for batches (up to the batch limit the
 /// caller enforces while reading).
 pub fn predict_body(catalog: &Catalog, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let parsed = serde_json::from_slice::<Value>(body);
+    let parsed = crate::json::from_slice(body);
     let is_batch = matches!(&parsed, Ok(request) if request.get("instances").is_some());
     if body.len() > MAX_BODY_BYTES && !is_batch {
         return Err(ApiError::PayloadTooLarge {

@@ -73,6 +73,9 @@ impl ApiError {
         let reason = match error.classify() {
             Category::Eof => "unexpected end of input",
             Category::Syntax => "syntax error",
+            Category::Data if error.to_string().starts_with(crate::json::DUPLICATE_MEMBER) => {
+                crate::json::DUPLICATE_MEMBER
+            }
             Category::Data => "invalid data",
             Category::Io => "read error",
         };

@@ -161,3 +161,20 @@ fn a_batch_of_1000_patients_fits_even_though_it_is_over_64_kib() {
     assert_eq!(body["succeeded"], 1000);
     assert_eq!(body["results"].as_array().unwrap().len(), 1000);
 }
+
+#[test]
+fn a_field_given_twice_under_one_name_is_refused_not_overwritten() {
+    let body = r#"{"patient_data": {"age": 40, "age": 79, "sex": "male", "race": "white",
+        "total_cholesterol": 213, "hdl_cholesterol": 50, "systolic_bp": 120}}"#;
+    let response = post_json("/predict", body);
+    assert_eq!(response.status, 400);
+    let text = String::from_utf8_lossy(&response.body);
+    assert!(text.contains("a member name appears twice"), "{text}");
+
+    let response = post_json(
+        "/v2/models/pce-2013/infer",
+        r#"{"inputs": [], "inputs": []}"#,
+    );
+    assert_eq!(response.status, 400);
+    assert!(String::from_utf8_lossy(&response.body).contains("a member name twice"));
+}

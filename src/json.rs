@@ -1,0 +1,124 @@
+//! Request bodies parsed into [`serde_json::Value`], refusing duplicate member names.
+//!
+//! RFC 8259 leaves duplicate names to the parser, and serde_json keeps the last one: a body
+//! `{"patient_data": {"age": 40, "age": 79, ...}}` would be scored as 79 years without a word.
+//! A request that says two things about one field is refused instead (400), anywhere in the
+//! body.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// The start of the error message for a duplicate member name (no name is echoed: a
+/// client's member names are not ours to repeat).
+pub const DUPLICATE_MEMBER: &str = "a member name appears twice in one object";
+
+/// Parses one JSON value, as `serde_json::from_slice`, but refuses duplicate member names.
+pub fn from_slice(bytes: &[u8]) -> serde_json::Result<Value> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let StrictValue(value) = StrictValue::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        // serde_json yields only finite numbers, which Number::from_f64 always accepts.
+        Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(StrictValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if members.contains_key(&name) {
+                return Err(de::Error::custom(DUPLICATE_MEMBER));
+            }
+            let StrictValue(value) = map.next_value()?;
+            members.insert(name, value);
+        }
+        Ok(Value::Object(members))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_serde_json_parses() {
+        let body = br#"{"a": [1, -2, 3.5, "x", true, null, {"b": {}}], "c": 18446744073709551615}"#;
+        assert_eq!(
+            from_slice(body).unwrap(),
+            serde_json::from_slice::<Value>(body).unwrap()
+        );
+    }
+
+    #[test]
+    fn refuses_a_duplicate_member_at_any_depth_without_naming_it() {
+        for body in [
+            &br#"{"age": 40, "age": 79}"#[..],
+            br#"{"patient_data": {"sex": "male", "sex": "female"}}"#,
+            br#"{"instances": [{}, {"smoker": true, "smoker": false}]}"#,
+        ] {
+            let error = from_slice(body).unwrap_err().to_string();
+            assert!(error.starts_with(DUPLICATE_MEMBER), "{error}");
+            assert!(!error.contains("age") && !error.contains("sex") && !error.contains("smoker"));
+        }
+    }
+
+    #[test]
+    fn refuses_trailing_data_and_deep_nesting_as_serde_json_does() {
+        assert!(from_slice(b"{} {}").is_err());
+        let deep = "[".repeat(10_000);
+        assert!(from_slice(deep.as_bytes()).is_err());
+    }
+}
