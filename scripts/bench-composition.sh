@@ -12,23 +12,24 @@
 #     cargo build --target wasm32-wasip2 --release -p model-api)
 #   SINGLE_WASM=/tmp/single/target/wasm32-wasip2/release/model_api.wasm scripts/bench-composition.sh
 #
-# Knobs: ROUNDS (3), DURATION (8s).
+# Knobs: ROUNDS (3), DURATION (8s), WASMTIME_FLAGS (none; e.g. "-O pooling-allocator=y").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SINGLE_WASM="${SINGLE_WASM:?set SINGLE_WASM to the single-component model_api.wasm (see above)}"
 COMPOSED_WASM=target/composed/api.wasm
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-8s}"
+read -r -a FLAGS <<<"${WASMTIME_FLAGS:-}"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export WRK_BODY_FILE=bench/wrk/predict-one.json
 
 ls -l "$SINGLE_WASM" "$COMPOSED_WASM"
-echo "commit $(git rev-parse --short HEAD); $(wasmtime --version); $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit $(git rev-parse --short HEAD); $(wasmtime --version) serve -S cli ${FLAGS[*]}; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
 printf '%-6s %-9s %-30s %10s %10s %10s\n' round build request req/s p50_us p90_us
 for round in $(seq 1 "$ROUNDS"); do
   for build in single composed; do
     wasm=$SINGLE_WASM; [ "$build" = composed ] && wasm=$COMPOSED_WASM
-    wasmtime serve --addr "127.0.0.1:$PORT" -S cli "$wasm" >/dev/null 2>&1 &
+    wasmtime serve --addr "127.0.0.1:$PORT" -S cli ${FLAGS[@]+"${FLAGS[@]}"} "$wasm" >/dev/null 2>&1 &
     pid=$!
     until curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; do sleep 0.1; done
     for request in "GET /healthz" "GET /v2/models/pce-2013/ready" "POST /predict"; do
