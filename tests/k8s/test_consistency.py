@@ -222,7 +222,7 @@ def test_the_spinapp_probes_the_health_route_and_names_its_executor(target):
     spinapp = manifests.one(docs, "SpinApp", APP)
     executor = manifests.one(docs, "SpinAppExecutor")
     assert spinapp["spec"]["executor"] == executor["metadata"]["name"]
-    assert spinapp["spec"]["checks"]["readiness"]["httpGet"]["path"] == "/healthz"
+    assert spinapp["spec"]["checks"]["readiness"]["httpGet"]["path"] == "/v2/health/ready"
     assert spinapp["spec"]["checks"]["liveness"]["httpGet"]["path"] == "/healthz"
     assert spinapp["spec"]["podLabels"] == {"app": APP}
     assert executor["spec"]["deploymentConfig"]["runtimeClassName"] == "wasmtime-spin-v2"
@@ -236,6 +236,7 @@ def test_the_health_route_is_a_route_of_the_spin_app():
     manifest = tomllib.loads((ROOT / "spin.toml").read_text())
     routes = {t["route"]: t["component"] for t in manifest["trigger"]["http"]}
     assert routes.get("/healthz") == "api"
+    assert routes.get("/v2/health/...") == "api"
 
 
 # --- images --------------------------------------------------------------------------------------
