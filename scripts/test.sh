@@ -20,7 +20,9 @@ cargo clippy --target wasm32-unknown-unknown -p model-component -p pce-2013-comp
 # each shipped artifact (target/sbom/) and its checks.
 echo "==> supply chain: cargo deny (licenses, bans, sources) and SBOMs"
 cargo deny --locked --workspace check licenses bans sources
-cargo deny --manifest-path fuzz/Cargo.toml --config deny.toml --locked --workspace \
+# The fuzz targets' workspace: its Cargo.lock follows the root one (not --locked, so that a new
+# dependency of model-api or the exporter does not need a second lock update first).
+cargo deny --manifest-path fuzz/Cargo.toml --config deny.toml --workspace \
   check licenses bans sources
 scripts/sbom.sh
 .venv/bin/pytest tests/supply_chain -q
