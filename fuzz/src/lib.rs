@@ -52,7 +52,7 @@ pub fn category_of(risk: f64) -> &'static str {
     }
 }
 
-/// The label `prediction` carries for a category (as the original service: `"High Risk"`).
+/// The four category names (`category` of /predict, the `category` output of infer).
 pub const CATEGORIES: [&str; 4] = ["low", "borderline", "intermediate", "high"];
 
 /// One `/predict` prediction object: every number a model produces is in range and consistent.
