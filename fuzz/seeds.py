@@ -114,6 +114,8 @@ LEN_NONE, LEN_AUTO, LEN_EXPLICIT = 0 << 4, 1 << 4, 2 << 4
 
 
 def encode_binary(name: str, values: list) -> bytes:
+    # The same as test_inference_protocol.encode_binary, which cannot be imported here (that
+    # module needs numpy and tritonclient; this script runs on the standard library).
     datatype = DATATYPE[name]
     if datatype == "FP64":
         return struct.pack(f"<{len(values)}d", *values)
