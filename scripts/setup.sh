@@ -3,7 +3,8 @@
 # Python 3.11, Node and apt. Idempotent: a second run only checks versions.
 #
 #   scripts/setup.sh serve   # toolchain, WebAssembly targets, wasmtime, wasm-tools and wac (build.sh)
-#   scripts/setup.sh test    # everything serve needs, plus Chromium and Python packages
+#   scripts/setup.sh test    # everything serve needs, plus cargo-fuzz, cargo-deny,
+#                            # cargo-cyclonedx, Chromium and Python packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ WHAT="${1:-test}"
 WASMTIME_VERSION="48.0.8"     # 50.x needs a newer rustc than the pinned one
 WASM_TOOLS_VERSION="1.263.0"
 WAC_VERSION="0.12.0"
+CARGO_FUZZ_VERSION="0.13.2"
+CARGO_DENY_VERSION="0.20.2"
+CARGO_CYCLONEDX_VERSION="0.5.9"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
@@ -30,8 +34,8 @@ for target in $targets; do
   fi
 done
 
-install_crate() { # name version binary
-  if ! "$3" --version 2>/dev/null | grep -q "$2"; then
+install_crate() { # name version command... (the command that prints the version with --version)
+  if ! "${@:3}" --version 2>/dev/null | grep -qw -- "$2"; then
     say "installing $1 $2 (compiles from crates.io; several minutes the first time)"
     cargo install "$1@$2" --locked
   fi
@@ -43,12 +47,18 @@ install_crate wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
 install_crate wac-cli "$WAC_VERSION" wac
 [ "$WHAT" = serve ] && exit 0
 
+# Fuzzing (scripts/fuzz.sh) and the supply-chain checks (deny.toml, scripts/sbom.sh).
+install_crate cargo-fuzz "$CARGO_FUZZ_VERSION" cargo fuzz
+install_crate cargo-deny "$CARGO_DENY_VERSION" cargo deny
+install_crate cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION" cargo cyclonedx
+
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v file >/dev/null || missing+=(file)
 command -v musl-gcc >/dev/null || missing+=(musl-tools)
+command -v c++ >/dev/null || missing+=(g++)   # libfuzzer-sys compiles libFuzzer (scripts/fuzz.sh)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

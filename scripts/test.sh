@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, the native unit and property tests, then the release
+# Runs every test: formatting and lints, the supply-chain checks (cargo-deny, SBOMs), the native
+# unit and property tests, a bounded fuzz run (scripts/fuzz.sh), then the release
 # components over real HTTP on loopback (integration, protocol clients, OpenAPI, the docs page
 # in headless Chromium, artifact size and imports, the Spin manifest), then the exporter's static
 # binary, the reliability suite (tests/reliability) and the Kubernetes manifests, alerts and
@@ -10,14 +11,30 @@ scripts/setup.sh test
 
 echo "==> formatting and lints"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p model-api -p docs-site -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p model-component -p pce-2013-component \
   -p prevent-2023-component -- -D warnings
 
+# Supply chain: licenses, bans and sources of every dependency (deny.toml), then the SBOM of
+# each shipped artifact (target/sbom/) and its checks.
+echo "==> supply chain: cargo deny (licenses, bans, sources) and SBOMs"
+cargo deny --locked --workspace check licenses bans sources
+# The fuzz targets' workspace: its Cargo.lock follows the root one (not --locked, so that a new
+# dependency of model-api or the exporter does not need a second lock update first).
+cargo deny --manifest-path fuzz/Cargo.toml --config deny.toml --workspace \
+  check licenses bans sources
+scripts/sbom.sh
+.venv/bin/pytest tests/supply_chain -q
+
 echo "==> native tests"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+# A bounded fuzz run of each target (/predict, infer, OTLP decoding) from the committed seeds.
+echo "==> fuzzing, ${FUZZ_SECONDS:-30} s per target"
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 echo "==> release components"
 scripts/build.sh

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Writes a CycloneDX 1.5 JSON SBOM of each artifact we ship, listing the crates compiled into it:
+#
+#   target/sbom/model-api.cdx.json        the API component (package model-api, wasm32-wasip2)
+#   target/sbom/model-exporter.cdx.json   the exporter's static binary (x86_64-unknown-linux-musl,
+#                                         as exporter/Dockerfile builds it)
+#
+# cargo-cyclonedx (pinned in scripts/setup.sh) writes the SBOM: versions, purls, licenses and
+# crates.io checksums. It resolves features over the whole workspace, so it also lists crates
+# only dev-dependencies or other members switch on (proptest through const-hex, zlib-rs, ...).
+# scripts/sbom_prune.py therefore keeps only the crates `cargo tree -e normal --target T -p P`
+# shows, which is cargo's own resolution for `cargo build --target T -p P`: normal dependencies
+# (proc macros included), no build-dependencies, no dev-dependencies.
+#
+# Each SBOM is then checked (CycloneDX schema, direct dependencies present, no dev-dependency)
+# by tests/supply_chain/test_sbom.py, which scripts/test.sh runs. Anyone building the artifacts
+# (scripts/build.sh users, release jobs) can run this script after the build:
+#
+#   scripts/sbom.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+out=target/sbom
+mkdir -p "$out"
+# Reproducible timestamps: the commit's time (SOURCE_DATE_EPOCH is honoured by cargo-cyclonedx).
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
+export SOURCE_DATE_EPOCH
+
+# cargo-cyclonedx writes one file beside every workspace member's Cargo.toml; a name of our
+# own keeps them apart from anything else, and they are moved or removed at once.
+scratch="sbom-scratch-$$"
+cleanup() { find . -path ./target -prune -o -name "$scratch.cdx.json" -type f -exec rm -f {} +; }
+trap cleanup EXIT
+
+sbom() { # package target manifest-dir
+  local package=$1 target=$2 dir=$3
+  cargo cyclonedx --manifest-path "$dir/Cargo.toml" --target "$target" --format json \
+    --spec-version 1.5 --no-build-deps --override-filename "$scratch.cdx" -q
+  python3 scripts/sbom_prune.py "$dir/$scratch.cdx.json" "$package" "$target" \
+    > "$out/$package.cdx.json"
+  cleanup
+  echo "==> $out/$package.cdx.json ($target)"
+}
+
+sbom model-api wasm32-wasip2 .
+sbom model-exporter x86_64-unknown-linux-musl exporter

@@ -1,0 +1,113 @@
+"""The SBOMs scripts/sbom.sh writes (target/sbom/*.cdx.json): valid CycloneDX 1.5 JSON, every
+direct dependency of the artifact present, no dev-dependency, every crate identified.
+
+Run after scripts/sbom.sh (scripts/test.sh does both).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# package → the target its shipped artifact is built for, the direct dependencies a reader
+# would look for first, and dev-dependencies (or other artifacts' crates) that must not appear.
+ARTIFACTS = {
+    "model-api": {
+        "target": "wasm32-wasip2",
+        "present": {"spin-sdk", "serde_json", "serde", "thiserror", "risk-models", "futures"},
+        "absent": {"criterion", "proptest", "tokio", "axum"},
+    },
+    "model-exporter": {
+        "target": "x86_64-unknown-linux-musl",
+        "present": {"tokio", "axum", "prometheus-client", "prost", "opentelemetry-proto", "flate2",
+                    "mimalloc"},
+        "absent": {"criterion", "proptest", "reqwest", "opentelemetry-otlp", "spin-sdk"},
+    },
+}
+
+
+def sbom(package: str) -> dict:
+    path = ROOT / "target" / "sbom" / f"{package}.cdx.json"
+    assert path.is_file(), f"{path} is missing: run scripts/sbom.sh"
+    return json.loads(path.read_text())
+
+
+@functools.cache
+def declared_dependencies(package: str, target: str) -> tuple[set[str], set[str]]:
+    """(direct normal dependencies, dev-only dependencies) of a package for a target, from
+    cargo metadata (target-specific dependencies filtered as cargo does)."""
+    metadata = json.loads(subprocess.run(
+        ["cargo", "metadata", "--locked", "--format-version", "1", "--filter-platform", target],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout)
+    ids = {p["id"]: p["name"] for p in metadata["packages"]}
+    (node,) = [n for n in metadata["resolve"]["nodes"] if ids[n["id"]] == package]
+    normal, dev = set(), set()
+    for dep in node["deps"]:
+        kinds = {k["kind"] for k in dep["dep_kinds"]}
+        if None in kinds:
+            normal.add(ids[dep["pkg"]])
+        elif kinds == {"dev"}:
+            dev.add(ids[dep["pkg"]])
+    return normal, dev
+
+
+@pytest.mark.parametrize("package", ARTIFACTS)
+def test_the_sbom_is_valid_cyclonedx_1_5_json(package):
+    text = (ROOT / "target" / "sbom" / f"{package}.cdx.json").read_text()
+    error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
+    assert error is None, error
+    bom = json.loads(text)
+    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.5")
+    assert bom["metadata"]["component"]["name"] == package
+
+
+@pytest.mark.parametrize("package", ARTIFACTS)
+def test_every_direct_dependency_is_listed_and_no_dev_dependency(package):
+    spec = ARTIFACTS[package]
+    bom = sbom(package)
+    names = {c["name"] for c in bom["components"]}
+    normal, dev_only = declared_dependencies(package, spec["target"])
+    assert spec["present"] <= normal, "the test's list names a crate that is not a direct dependency"
+    assert normal <= names, f"direct dependencies missing: {sorted(normal - names)}"
+    assert not (spec["absent"] & names), sorted(spec["absent"] & names)
+    # The graph says so too: the artifact depends on each of its direct dependencies and on
+    # nothing else directly, so no dev-dependency is a dependency of it. (A dev-dependency can
+    # still be in the SBOM as a dependency of a dependency: opentelemetry_sdk, which the
+    # exporter's tests use and opentelemetry-proto needs.)
+    root = bom["metadata"]["component"]["bom-ref"]
+    graph = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    by_ref = {c["bom-ref"]: c["name"] for c in bom["components"]}
+    assert {by_ref[r] for r in graph[root]} == normal
+    # Every crate listed is reached from the artifact through the graph.
+    reached, todo = set(), [root]
+    while todo:
+        for ref in graph.get(todo.pop(), []):
+            if ref not in reached:
+                reached.add(ref)
+                todo.append(ref)
+    assert set(by_ref) == reached, sorted(by_ref[r] for r in set(by_ref) - reached)
+    indirect = {by_ref[r] for ref in reached for r in graph.get(ref, [])}
+    assert dev_only & names <= indirect
+
+
+@pytest.mark.parametrize("package", ARTIFACTS)
+def test_every_crate_is_identified_by_purl_license_and_checksum(package):
+    bom = sbom(package)
+    for component in bom["components"]:
+        name, version = component["name"], component["version"]
+        assert component["purl"].startswith(f"pkg:cargo/{name}@{version}"), component["purl"]
+        assert component.get("licenses"), f"{name} has no license"
+        if component["bom-ref"].startswith("registry+"):
+            hashes = {h["alg"] for h in component.get("hashes", [])}
+            assert "SHA-256" in hashes, f"{name} {version} has no crates.io checksum"
+    refs = [c["bom-ref"] for c in bom["components"]]
+    assert len(refs) == len(set(refs))
