@@ -9,6 +9,9 @@
 #   target/composed/api.wasm               the HTTP component with its models composed in by
 #                                          wac/api.wac, for `wasmtime serve` and the tests
 #   target/wasm32-wasip2/release/docs_site.wasm   the /docs page
+#   target/sbom/*.cdx.json                 CycloneDX SBOMs of the shipped artifacts (scripts/sbom.sh;
+#                                          needs cargo-cyclonedx, which `scripts/setup.sh test`
+#                                          installs)
 #
 #   scripts/build.sh          everything
 #   scripts/build.sh api      the models, the HTTP component and the composition
@@ -41,9 +44,17 @@ build_docs() {
   cargo build --target wasm32-wasip2 --release -p docs-site
 }
 
+sboms() {
+  if cargo cyclonedx --version >/dev/null 2>&1; then
+    scripts/sbom.sh
+  else
+    echo "note: no SBOMs written (cargo-cyclonedx is not installed: scripts/setup.sh test)" >&2
+  fi
+}
+
 case "$what" in
-  all) build_api; build_docs ;;
-  api) build_api ;;
+  all) build_api; build_docs; sboms ;;
+  api) build_api; sboms ;;
   docs) build_docs ;;
   *) echo "usage: scripts/build.sh [all|api|docs]" >&2; exit 2 ;;
 esac

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Writes a CycloneDX 1.5 JSON SBOM of each artifact we ship, listing the crates compiled into it:
 #
-#   target/sbom/model-api.cdx.json        the API component (package model-api, wasm32-wasip2)
+#   target/sbom/model-api.cdx.json        the HTTP component (package model-api, wasm32-wasip2)
+#   target/sbom/pce-2013-component.cdx.json, target/sbom/prevent-2023-component.cdx.json
+#                                         the model components (wasm32-unknown-unknown)
+#   target/sbom/api.cdx.json              what ships: target/composed/api.wasm, the HTTP component
+#                                         with its model components composed in (the three above)
 #   target/sbom/model-exporter.cdx.json   the exporter's static binary (x86_64-unknown-linux-musl,
 #                                         as exporter/Dockerfile builds it)
 #
@@ -13,8 +17,9 @@
 # (proc macros included), no build-dependencies, no dev-dependencies.
 #
 # Each SBOM is then checked (CycloneDX schema, direct dependencies present, no dev-dependency)
-# by tests/supply_chain/test_sbom.py, which scripts/test.sh runs. Anyone building the artifacts
-# (scripts/build.sh users, release jobs) can run this script after the build:
+# by tests/supply_chain/test_sbom.py, which scripts/test.sh runs. scripts/build.sh runs this
+# script after the build when cargo-cyclonedx is installed (scripts/setup.sh test installs it);
+# alone:
 #
 #   scripts/sbom.sh
 set -euo pipefail
@@ -44,4 +49,12 @@ sbom() { # package target manifest-dir
 }
 
 sbom model-api wasm32-wasip2 .
+sbom pce-2013-component wasm32-unknown-unknown crates/models/pce-2013
+sbom prevent-2023-component wasm32-unknown-unknown crates/models/prevent-2023
+python3 scripts/sbom_compose.py api "$(cargo metadata --no-deps --format-version 1 --locked |
+    python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "model-api"))')" \
+  "target/composed/api.wasm: the HTTP component with its model components composed in (wac/api.wac, spin.toml)" \
+  "$out/model-api.cdx.json" "$out/pce-2013-component.cdx.json" "$out/prevent-2023-component.cdx.json" \
+  > "$out/api.cdx.json"
+echo "==> $out/api.cdx.json (composed)"
 sbom model-exporter x86_64-unknown-linux-musl exporter

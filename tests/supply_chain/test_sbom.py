@@ -25,6 +25,16 @@ ARTIFACTS = {
         "present": {"spin-sdk", "serde_json", "serde", "thiserror", "risk-models", "futures"},
         "absent": {"criterion", "proptest", "tokio", "axum"},
     },
+    "pce-2013-component": {
+        "target": "wasm32-unknown-unknown",
+        "present": {"model-component", "risk-models"},
+        "absent": {"criterion", "proptest", "spin-sdk", "tokio"},
+    },
+    "prevent-2023-component": {
+        "target": "wasm32-unknown-unknown",
+        "present": {"model-component", "risk-models"},
+        "absent": {"criterion", "proptest", "spin-sdk", "tokio"},
+    },
     "model-exporter": {
         "target": "x86_64-unknown-linux-musl",
         "present": {"tokio", "axum", "prometheus-client", "prost", "opentelemetry-proto", "flate2",
@@ -111,3 +121,24 @@ def test_every_crate_is_identified_by_purl_license_and_checksum(package):
             assert "SHA-256" in hashes, f"{name} {version} has no crates.io checksum"
     refs = [c["bom-ref"] for c in bom["components"]]
     assert len(refs) == len(set(refs))
+
+
+# target/composed/api.wasm, what ships: the HTTP component and the model components it imports.
+COMPOSED_PARTS = ["model-api", "pce-2013-component", "prevent-2023-component"]
+
+
+def test_the_composed_components_sbom_is_valid_and_lists_every_part_and_their_crates():
+    text = (ROOT / "target" / "sbom" / "api.cdx.json").read_text()
+    error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
+    assert error is None, error
+    bom = json.loads(text)
+    root = bom["metadata"]["component"]["bom-ref"]
+    by_ref = {c["bom-ref"]: c for c in bom["components"]}
+    graph = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    assert sorted(by_ref[r]["name"] for r in graph[root]) == COMPOSED_PARTS
+    for part in COMPOSED_PARTS:
+        crates = {(c["name"], c["version"]) for c in sbom(part)["components"]}
+        assert crates <= {(c["name"], c["version"]) for c in bom["components"]}, part
+    assert len(by_ref) == len(bom["components"])
+    for component in bom["components"]:
+        assert component["purl"].startswith(f"pkg:cargo/{component['name']}@"), component["purl"]
