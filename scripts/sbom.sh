@@ -51,8 +51,7 @@ sbom() { # package target manifest-dir
 sbom model-api wasm32-wasip2 .
 sbom pce-2013-component wasm32-unknown-unknown crates/models/pce-2013
 sbom prevent-2023-component wasm32-unknown-unknown crates/models/prevent-2023
-python3 scripts/sbom_compose.py api "$(cargo metadata --no-deps --format-version 1 --locked |
-    python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "model-api"))')" \
+python3 scripts/sbom_compose.py api \
   "target/composed/api.wasm: the HTTP component with its model components composed in (wac/api.wac, spin.toml)" \
   "$out/model-api.cdx.json" "$out/pce-2013-component.cdx.json" "$out/prevent-2023-component.cdx.json" \
   > "$out/api.cdx.json"

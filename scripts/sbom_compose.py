@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """One SBOM for a composed component: the union of its parts' SBOMs.
 
-    scripts/sbom_compose.py NAME VERSION DESCRIPTION PART.cdx.json... > composed.cdx.json
+    scripts/sbom_compose.py NAME DESCRIPTION PART.cdx.json... > composed.cdx.json
 
 `target/composed/api.wasm` is the HTTP component (package model-api) with the model components
 (pce-2013-component, prevent-2023-component) composed in by wac/api.wac, as Spin composes them
 from spin.toml. Its SBOM lists each part as a component (with the part's own metadata) and
 every crate of every part once; the composition depends on its parts, each part on what its
-own SBOM says.
+own SBOM says. Its version is the first part's (the HTTP component's package version).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import sys
 
 
 def main() -> None:
-    name, version, description, *paths = sys.argv[1:]
+    name, description, *paths = sys.argv[1:]
     parts = [json.load(open(path)) for path in paths]
     first = parts[0]
+    version = first["metadata"]["component"]["version"]
     root_ref = f"composed:{name}@{version}"
     components: dict[str, dict] = {}
     dependencies: dict[str, set[str]] = {root_ref: set()}

@@ -108,7 +108,7 @@ fn split_body(request: &Request) -> Result<(Value, &[u8]), InferenceError> {
         }
     };
     let header = crate::json::from_slice(json_part).map_err(|e| {
-        let problem = if e.to_string().starts_with(crate::json::DUPLICATE_MEMBER) {
+        let problem = if crate::json::is_duplicate_member(&e) {
             "has a member name twice in one object"
         } else {
             "is not valid JSON"

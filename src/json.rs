@@ -14,6 +14,13 @@ use serde_json::{Map, Number, Value};
 /// client's member names are not ours to repeat).
 pub const DUPLICATE_MEMBER: &str = "a member name appears twice in one object";
 
+/// Whether a parse error of [`from_slice`] is a duplicate member name (serde_json files it as
+/// a data error; its message starts with ours).
+pub fn is_duplicate_member(error: &serde_json::Error) -> bool {
+    error.classify() == serde_json::error::Category::Data
+        && error.to_string().starts_with(DUPLICATE_MEMBER)
+}
+
 /// Parses one JSON value, as `serde_json::from_slice`, but refuses duplicate member names.
 pub fn from_slice(bytes: &[u8]) -> serde_json::Result<Value> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
@@ -109,7 +116,9 @@ mod tests {
             br#"{"patient_data": {"sex": "male", "sex": "female"}}"#,
             br#"{"instances": [{}, {"smoker": true, "smoker": false}]}"#,
         ] {
-            let error = from_slice(body).unwrap_err().to_string();
+            let error = from_slice(body).unwrap_err();
+            assert!(is_duplicate_member(&error), "{error}");
+            let error = error.to_string();
             assert!(error.starts_with(DUPLICATE_MEMBER), "{error}");
             assert!(!error.contains("age") && !error.contains("sex") && !error.contains("smoker"));
         }
@@ -118,6 +127,7 @@ mod tests {
     #[test]
     fn refuses_trailing_data_and_deep_nesting_as_serde_json_does() {
         assert!(from_slice(b"{} {}").is_err());
+        assert!(!is_duplicate_member(&from_slice(b"{} {}").unwrap_err()));
         let deep = "[".repeat(10_000);
         assert!(from_slice(deep.as_bytes()).is_err());
     }

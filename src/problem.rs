@@ -73,7 +73,7 @@ impl ApiError {
         let reason = match error.classify() {
             Category::Eof => "unexpected end of input",
             Category::Syntax => "syntax error",
-            Category::Data if error.to_string().starts_with(crate::json::DUPLICATE_MEMBER) => {
+            Category::Data if crate::json::is_duplicate_member(error) => {
                 crate::json::DUPLICATE_MEMBER
             }
             Category::Data => "invalid data",

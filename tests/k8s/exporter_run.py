@@ -101,6 +101,23 @@ def dockerfile_build() -> tuple[list[str], Path]:
     return build, ROOT / copied[1]
 
 
+def wait_until_ready(metrics: str, process: subprocess.Popen, output, timeout: float = 20) -> None:
+    """Waits for the exporter's `/readyz` on its metrics address; `output()` says why, if it
+    exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"model-exporter exited {process.returncode}: {output()}")
+        try:
+            if requests.get(f"{metrics}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("model-exporter did not become ready")
+        time.sleep(0.05)
+
+
 def ensure_binary() -> Path:
     """The static exporter binary the image packages, built the way the Dockerfile builds it
     (scripts/test.sh builds it first; here it is only brought up to date)."""
@@ -120,19 +137,11 @@ class Exporter:
             [str(binary), "--otlp-addr", self.otlp.removeprefix("http://"),
              "--metrics-addr", self.metrics.removeprefix("http://"), "--log-format", "text", "--log", "warn"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"model-exporter exited: {self.process.stderr.read().decode()}")
-            try:
-                if requests.get(f"{self.metrics}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError("model-exporter did not become ready")
-            time.sleep(0.05)
+        try:
+            wait_until_ready(self.metrics, self.process, lambda: self.process.stderr.read().decode())
+        except TimeoutError:
+            self.stop()
+            raise
 
     def post(self, path: str, body: bytes, content_type: str = "application/x-protobuf") -> requests.Response:
         return requests.post(f"{self.otlp}{path}", data=body, headers={"content-type": content_type}, timeout=5)

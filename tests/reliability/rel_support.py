@@ -147,18 +147,7 @@ class ExporterProcess:
 
     def start(self, timeout: float = 20) -> None:
         self.server.start()
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.server.process.poll() is not None:
-                raise RuntimeError(f"model-exporter exited {self.server.process.returncode}: {self.server.text()}")
-            try:
-                if requests.get(f"{self.metrics}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("model-exporter did not become ready")
-            time.sleep(0.05)
+        exporter_run.wait_until_ready(self.metrics, self.server.process, self.server.text, timeout)
 
     def kill(self) -> None:
         """SIGKILL: no drain, no flush, like an OOM kill."""

@@ -30,7 +30,7 @@ import pytest
 import requests
 
 from otlp import server_span, traces
-from rel_support import ROOT, free_port, metric_samples, total
+from rel_support import ROOT, free_port, metric_samples, stop, total
 
 OUT = ROOT / "target" / "reliability"
 PREDICT_BODY = (ROOT / "bench" / "wrk" / "predict-one.json").read_bytes()
@@ -85,11 +85,7 @@ class Prometheus:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process)
         self.log.close()
 
 
