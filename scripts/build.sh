@@ -20,8 +20,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# The toolchain and targets, wasm-tools and wac: installed if missing (a version check otherwise),
+# so that `spin build` works on a fresh checkout.
+scripts/setup.sh build
 
-# One line per model: its name (the import name in wit/service/api.wit and spin.toml).
+# One line per model component: its crate under crates/models/ and target/components/<name>.wasm.
 models=(pce-2013 prevent-2023)
 
 build_api() {

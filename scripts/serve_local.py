@@ -130,8 +130,16 @@ def make_handler(routes: list[Route], ports: dict[str, int]):
             # Request lines may carry query strings; keep the console to status codes.
             pass
 
+        def target(self) -> str:
+            """The request target as the client sent it: http.server collapses a leading `//`
+            in `self.path` (an open-redirect guard), while Spin hands the component the path
+            unchanged."""
+            words = self.requestline.split()
+            return words[1] if len(words) == 3 else self.path
+
         def forward(self) -> None:
-            path = self.path.split("?", 1)[0]
+            target = self.target()
+            path = target.split("?", 1)[0]
             route = pick_route(routes, path)
             if route is None:
                 self.send_error(404)
@@ -141,7 +149,7 @@ def make_handler(routes: list[Route], ports: dict[str, int]):
             headers["content-length"] = str(len(body))
             connection = http.client.HTTPConnection("127.0.0.1", ports[route.component], timeout=60)
             try:
-                connection.request(self.command, self.path, body=body, headers=headers)
+                connection.request(self.command, target, body=body, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
             finally:

@@ -2,9 +2,12 @@
 # Installs what building, serving and testing need, on a fresh machine that has only rustup,
 # Python 3.11, Node and apt. Idempotent: a second run only checks versions.
 #
-#   scripts/setup.sh serve   # toolchain, WebAssembly targets, wasmtime, wasm-tools and wac (build.sh)
+#   scripts/setup.sh build   # toolchain, WebAssembly targets, wasm-tools and wac (build.sh runs it,
+#                            # so `spin build` works on a fresh checkout)
+#   scripts/setup.sh serve   # what build needs, plus wasmtime (the fallback runtime without Spin)
 #   scripts/setup.sh test    # everything serve needs, plus cargo-fuzz, cargo-deny,
-#                            # cargo-cyclonedx, Chromium and Python packages
+#                            # cargo-cyclonedx, Chromium, docker-registry, Prometheus and
+#                            # Python packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,11 +43,12 @@ install_crate() { # name version command... (the command that prints the version
     cargo install "$1@$2" --locked
   fi
 }
-install_crate wasmtime-cli "$WASMTIME_VERSION" wasmtime
 # scripts/build.sh wraps the model components with `wasm-tools component new` and composes
 # them into the HTTP component with `wac compose` (what Spin does from spin.toml at load time).
 install_crate wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
 install_crate wac-cli "$WAC_VERSION" wac
+[ "$WHAT" = build ] && exit 0
+install_crate wasmtime-cli "$WASMTIME_VERSION" wasmtime
 [ "$WHAT" = serve ] && exit 0
 
 # Fuzzing (scripts/fuzz.sh) and the supply-chain checks (deny.toml, scripts/sbom.sh).
@@ -57,6 +61,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v file >/dev/null || missing+=(file)
+command -v docker-registry >/dev/null || missing+=(docker-registry)   # tests/spin: push and pull
 command -v musl-gcc >/dev/null || missing+=(musl-tools)
 command -v c++ >/dev/null || missing+=(g++)   # libfuzzer-sys compiles libFuzzer (scripts/fuzz.sh)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -104,11 +104,17 @@ pub struct ModelFieldError {
 
 pub type PredictResult = Result<ModelPrediction, Vec<ModelFieldError>>;
 
-/// One model's two functions, and the import it came through (`None` for the default model's
-/// `healthcare:risk/predictor`).
+/// The import of the default model, the one `/predict` uses when a request names none: the
+/// contract's own interface, wired by `spin.toml` to whichever model component the deployer
+/// chooses.
+pub const DEFAULT_IMPORT: &str = "healthcare:risk/predictor@1.0.0";
+
+/// One model's two functions, and the name of the import they came through. The import name
+/// is only the key under which the runtime wired a model in (a `spin.toml` dependency name):
+/// it names the import in diagnostics and never identifies a model.
 #[derive(Clone, Copy)]
 pub struct Link {
-    pub import: Option<&'static str>,
+    pub import: &'static str,
     pub info: fn() -> ModelInfo,
     pub predict: fn(&PatientInput) -> PredictResult,
 }
@@ -170,14 +176,10 @@ impl Catalog {
     }
 
     /// The model that declares itself `name`. A model is always identified by its own
-    /// `info().name`, never by the import it came through, so a model wired into the wrong
-    /// import can never answer under another model's name.
+    /// `info().name`, never by the import it came through, so a model wired into an
+    /// unexpected import can never answer under another model's name.
     pub fn find(&self, name: &str) -> Option<ServedModel<'_>> {
-        // The import of the same name is the likely one: try it first, to ask one model only.
-        let likely = self.links.iter().position(|link| link.import == Some(name));
-        likely
-            .into_iter()
-            .chain(0..self.links.len())
+        (0..self.links.len())
             .map(|index| self.model(index))
             .find(|model| model.name() == name)
     }
@@ -198,25 +200,34 @@ impl Catalog {
         self.models().iter().map(|m| m.name().to_string()).collect()
     }
 
-    /// What is wrong with how the models were wired in: a model under another model's import
-    /// name, or two imports answered by the same model. Empty when ready.
+    /// What is wrong with how the models were wired in, judged only from what each model
+    /// declares: a model without a name or without an outcome, or one model answering two
+    /// imports (then one model is served twice and another not at all). Empty when ready.
+    /// Which import a model sits in is the deployer's choice (the default model is whichever
+    /// answers `healthcare:risk/predictor`), so it is never a problem by itself.
     pub fn wiring_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        let mut seen: Vec<String> = Vec::new();
         for index in 0..self.links.len() {
+            let import = self.links[index].import;
             let model = self.model(index);
-            if let Some(import) = self.links[index].import {
-                if import != model.name() {
-                    problems.push(format!(
-                        "the import {import} is answered by the model {}",
-                        model.name()
-                    ));
-                }
+            if model.name().is_empty() {
+                problems.push(format!("the model in the import {import} declares no name"));
+                continue;
             }
-            if seen.iter().any(|name| name == model.name()) {
-                problems.push(format!("two imports are answered by {}", model.name()));
+            if model.info().outcomes.is_empty() {
+                problems.push(format!(
+                    "the model {} (import {import}) declares no outcome",
+                    model.name()
+                ));
             }
-            seen.push(model.name().to_string());
+            let first = (0..index).find(|&earlier| self.model(earlier).name() == model.name());
+            if let Some(earlier) = first {
+                problems.push(format!(
+                    "the imports {} and {import} are both answered by the model {}",
+                    self.links[earlier].import,
+                    model.name()
+                ));
+            }
         }
         problems
     }

@@ -2,7 +2,7 @@
 //! answered by a separate model component.
 
 use super::wit_conversions::wit_conversions;
-use super::Link;
+use super::{Link, DEFAULT_IMPORT};
 
 wit_bindgen::generate!({
     path: ["wit/risk.wit", "wit/service"],
@@ -12,7 +12,8 @@ wit_bindgen::generate!({
 
 wit_conversions!(healthcare::risk::predictor);
 
-/// One imported model: `$module` is the bindings module wit-bindgen generates for the import.
+/// One imported model: `$module` is the bindings module wit-bindgen generates for the import
+/// named `$import` in the world `api`.
 macro_rules! imported {
     ($module:path, $import:expr) => {
         Link {
@@ -31,6 +32,6 @@ macro_rules! imported {
 
 /// The default model first, then one line per named import of the world `api`.
 pub static LINKS: &[Link] = &[
-    imported!(healthcare::risk::predictor, None),
-    imported!(prevent_2023, Some("prevent-2023")),
+    imported!(healthcare::risk::predictor, DEFAULT_IMPORT),
+    imported!(prevent, "prevent"),
 ];

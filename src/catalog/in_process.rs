@@ -2,7 +2,7 @@
 //! component runs, with the same WIT types and conversions as the WebAssembly imports.
 
 use super::wit_conversions::wit_conversions;
-use super::Link;
+use super::{Link, DEFAULT_IMPORT};
 
 wit_conversions!(model_component::wit);
 
@@ -19,6 +19,6 @@ macro_rules! in_process {
 
 /// The same models, in the same order, as the world `api` imports (`wit/service/api.wit`).
 pub static LINKS: &[Link] = &[
-    in_process!(risk_models::Model::Pce2013, None),
-    in_process!(risk_models::Model::Prevent2023, Some("prevent-2023")),
+    in_process!(risk_models::Model::Pce2013, DEFAULT_IMPORT),
+    in_process!(risk_models::Model::Prevent2023, "prevent"),
 ];

@@ -1,6 +1,6 @@
 use risk_models::{Field, FieldValue, Model, PatientInput};
 
-use super::{Catalog, Link};
+use super::{Catalog, Link, DEFAULT_IMPORT};
 
 fn patient() -> PatientInput {
     let mut input = PatientInput::default();
@@ -65,34 +65,82 @@ fn an_unknown_name_finds_no_model() {
     assert!(Catalog::linked().find("framingham-2008").is_none());
 }
 
-/// PREVENT wired into the import named pce-2013's neighbour: it still answers only as
-/// prevent-2023, and readiness names the mistake.
+/// The models wired into each other's imports, under import names that say nothing about
+/// them (Spin dependency names are the deployer's choice): each still answers only under the
+/// name its own info() declares, the default is whichever model answers the predictor import,
+/// and nothing about that is a wiring problem.
 static SWAPPED: &[Link] = &[
-    super::in_process::LINKS[1],
     Link {
-        import: Some("prevent-2023"),
+        import: DEFAULT_IMPORT,
+        ..super::in_process::LINKS[1]
+    },
+    Link {
+        import: "second",
         ..super::in_process::LINKS[0]
     },
 ];
 
 #[test]
-fn a_model_wired_into_another_models_import_answers_only_under_its_own_name() {
+fn models_are_known_by_their_own_info_whatever_import_answers_them() {
     let catalog = Catalog::new(SWAPPED);
     assert_eq!(catalog.default_model().name(), "prevent-2023");
     assert_eq!(catalog.find("pce-2013").unwrap().name(), "pce-2013");
     assert_eq!(catalog.find("prevent-2023").unwrap().name(), "prevent-2023");
-    let problems = catalog.wiring_problems();
+    assert!(
+        catalog.find("second").is_none(),
+        "an import name is no model name"
+    );
+    assert_eq!(catalog.names(), ["prevent-2023", "pce-2013"]);
+    assert!(catalog.wiring_problems().is_empty());
+}
+
+static TWICE: &[Link] = &[
+    super::in_process::LINKS[0],
+    Link {
+        import: "prevent",
+        ..super::in_process::LINKS[0]
+    },
+];
+
+#[test]
+fn one_model_in_two_imports_is_served_once_and_reported_naming_both_imports() {
+    let catalog = Catalog::new(TWICE);
+    assert_eq!(catalog.names(), ["pce-2013"]);
     assert_eq!(
-        problems,
-        ["the import prevent-2023 is answered by the model pce-2013"]
+        catalog.wiring_problems(),
+        ["the imports healthcare:risk/predictor@1.0.0 and prevent are both answered by the model pce-2013"]
     );
 }
 
-static TWICE: &[Link] = &[super::in_process::LINKS[0], super::in_process::LINKS[0]];
+/// A model component whose info() declares no name and no outcome (a broken build).
+static NAMELESS: &[Link] = &[
+    super::in_process::LINKS[0],
+    Link {
+        import: "broken",
+        info: || super::ModelInfo {
+            name: String::new(),
+            ..(super::in_process::LINKS[0].info)()
+        },
+        ..super::in_process::LINKS[0]
+    },
+    Link {
+        import: "empty",
+        info: || super::ModelInfo {
+            name: "outcomeless".to_string(),
+            outcomes: Vec::new(),
+            ..(super::in_process::LINKS[0].info)()
+        },
+        ..super::in_process::LINKS[0]
+    },
+];
 
 #[test]
-fn one_model_in_two_imports_is_served_once_and_reported() {
-    let catalog = Catalog::new(TWICE);
-    assert_eq!(catalog.names(), ["pce-2013"]);
-    assert_eq!(catalog.wiring_problems().len(), 1);
+fn a_model_declaring_no_name_or_no_outcome_is_a_wiring_problem() {
+    assert_eq!(
+        Catalog::new(NAMELESS).wiring_problems(),
+        [
+            "the model in the import broken declares no name",
+            "the model outcomeless (import empty) declares no outcome",
+        ]
+    );
 }

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS
+from conftest import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROOT
 
 MAX_API_BYTES = 512 * 1024
 PREDICTOR = "healthcare:risk/predictor@1.0.0"
@@ -24,7 +24,7 @@ def wit_of(component) -> str:
 
 def world_items(wit: str, keyword: str) -> list[str]:
     """Interfaces a component's world imports or exports, e.g. `wasi:io/streams@0.2.0`, and
-    plain-named instances (`import prevent-2023: interface {`) by their name."""
+    plain-named instances (`import prevent: interface {`) by their name."""
     return re.findall(rf"^\s*{keyword}\s+([\w:/.@-]+)\s*(?:;|:\s*interface)", wit, flags=re.MULTILINE)
 
 
@@ -49,8 +49,14 @@ def test_components_export_the_wasi_http_handler_spin_3_runs(component):
 def test_the_http_component_alone_imports_its_models_and_otherwise_only_wasi():
     imports = world_items(wit_of(HTTP_WASM), "import")
     models = [name for name in imports if not name.startswith("wasi:")]
-    # The default model through the contract's interface, every other one by its name.
-    assert models == [PREDICTOR] + [name for name in MODEL_WASMS if name != "pce-2013"], imports
+    # The default model through the contract's interface, every other one under a plain name:
+    # the dependency names of spin.toml, in its order.
+    import tomllib
+
+    manifest = tomllib.loads((ROOT / "spin.toml").read_text())
+    dependencies = list(manifest["component"]["api"]["dependencies"])
+    assert dependencies[0] == PREDICTOR
+    assert models == dependencies, imports
 
 
 def test_the_http_component_holds_no_equation():

@@ -1,25 +1,29 @@
-"""How the models are wired into the HTTP component (wit/service/api.wit, wac/api.wac,
-spin.toml's dependencies): every model answers under its own name, and a model component
-wired into another model's import is caught, never served under the wrong name.
+"""How the models are wired into the HTTP component (spin.toml's dependencies, composed by Spin;
+wac/api.wac for the fallback runner): every model answers under the name its own info()
+declares, whatever import it sits in, and a wiring that loses a model is caught by readiness.
 
 Component-model records are compared by structure, so any model component type-checks in any
-model import: the composition tools cannot catch swapped wiring; these tests and the readiness
-endpoint do."""
+model import, and an import's name (a Spin dependency name) says nothing about the model behind
+it: neither Spin nor wac can catch a model wired twice. These tests and the readiness endpoint
+do."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
 import requests
 
-from conftest import HTTP_WASM, MODEL_WASMS, ROOT, WASMTIME, free_port, start, stop
+from conftest import (HTTP_WASM, MANIFEST, MODEL_WASMS, ROOT, RUNTIME, WASMTIME, free_port, start,
+                      start_spin, stop)
 
 TIMEOUT = 10
 PATIENT = {
     "age": 55, "sex": "female", "race": "white", "total_cholesterol": 213,
     "hdl_cholesterol": 50, "systolic_bp": 120, "egfr": 90,
 }
+DEFAULT_IMPORT = "healthcare:risk/predictor@1.0.0"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +32,7 @@ def http() -> requests.Session:
         yield session
 
 
-def test_the_built_composition_is_ready_and_each_model_answers_under_its_own_name(http, api_url):
+def test_the_committed_app_is_ready_and_each_model_answers_under_its_own_name(http, api_url):
     ready = http.get(f"{api_url}/v2/health/ready", timeout=TIMEOUT)
     assert (ready.status_code, ready.json()) == (200, {"ready": True})
     for name in MODEL_WASMS:
@@ -40,40 +44,97 @@ def test_the_built_composition_is_ready_and_each_model_answers_under_its_own_nam
     assert default.json()["model"] == "pce-2013"
 
 
-@pytest.fixture(scope="module")
-def swapped_url(tmp_path_factory):
-    """The HTTP component composed with the two models in each other's imports."""
-    composed = tmp_path_factory.mktemp("swapped") / "api.wasm"
+def rewired_manifest(directory, default_model: str, other_model: str):
+    """A copy of the committed spin.toml (paths made absolute) whose default import gets
+    `default_model` and whose other import gets `other_model`."""
+    text = MANIFEST.read_text()
+    dependencies = re.search(r"^\[component\.api\.dependencies\]\n(.*?)\n\n", text, flags=re.S | re.M)
+    lines = [line for line in dependencies.group(1).splitlines() if not line.startswith("#")]
+    assert len(lines) == 2 and lines[0].startswith(f'"{DEFAULT_IMPORT}"'), lines
+    rewired = [
+        lines[0].replace("target/components/pce-2013.wasm", f"target/components/{default_model}.wasm"),
+        lines[1].replace("target/components/prevent-2023.wasm", f"target/components/{other_model}.wasm"),
+    ]
+    text = text.replace(dependencies.group(1), "\n".join(rewired))
+    text = text.replace('"target/', f'"{ROOT}/target/')
+    path = directory / "spin.toml"
+    path.write_text(text)
+    return path
+
+
+def serve_rewired(tmp_path_factory, default_model: str, other_model: str):
+    directory = tmp_path_factory.mktemp(f"{default_model}-and-{other_model}")
+    if RUNTIME == "spin":
+        return start_spin(rewired_manifest(directory, default_model, other_model), directory / "state")
+    composed = directory / "api.wasm"
     subprocess.run(
         ["wac", "compose", str(ROOT / "wac" / "api.wac"),
          "--dep", f"healthcare:api={HTTP_WASM}",
-         "--dep", f"healthcare:pce={MODEL_WASMS['prevent-2023']}",
-         "--dep", f"healthcare:prevent={MODEL_WASMS['pce-2013']}",
+         "--dep", f"healthcare:pce={MODEL_WASMS[default_model]}",
+         "--dep", f"healthcare:prevent={MODEL_WASMS[other_model]}",
          "-o", str(composed)],
         check=True, capture_output=True, timeout=120,
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = start([WASMTIME, "serve", "--addr", f"127.0.0.1:{port}", "-S", "cli", str(composed)],
-                    f"{url}/healthz")
+    return url, start([WASMTIME, "serve", "--addr", f"127.0.0.1:{port}", "-S", "cli", str(composed)],
+                      f"{url}/healthz")
+
+
+@pytest.fixture(scope="module")
+def swapped_url(tmp_path_factory):
+    """The two models in each other's imports: PREVENT becomes the default."""
+    url, process = serve_rewired(tmp_path_factory, "prevent-2023", "pce-2013")
     yield url
     stop(process)
 
 
-def test_swapped_models_make_the_server_not_ready_and_say_why(swapped_url):
+@pytest.fixture(scope="module")
+def twice_url(tmp_path_factory):
+    """PCE wired into both imports: PREVENT is lost."""
+    url, process = serve_rewired(tmp_path_factory, "pce-2013", "pce-2013")
+    yield url
+    stop(process)
+
+
+def test_the_rewired_manifest_changes_only_the_dependencies(tmp_path):
+    import tomllib
+
+    committed = tomllib.loads(MANIFEST.read_text())
+    rewired = tomllib.loads(rewired_manifest(tmp_path, "prevent-2023", "pce-2013").read_text())
+    dependencies = rewired["component"]["api"].pop("dependencies")
+    assert [d["path"] for d in dependencies.values()] == [
+        f"{ROOT}/target/components/prevent-2023.wasm", f"{ROOT}/target/components/pce-2013.wasm"]
+    assert list(dependencies) == list(committed["component"]["api"].pop("dependencies"))
+    assert rewired["trigger"] == committed["trigger"]
+
+
+def test_swapped_models_are_ready_and_answer_only_under_their_own_names(http, api_url, swapped_url):
+    """Which import a model sits in is the deployer's choice: nothing is lost, so the server
+    is ready, and every model still answers under its own name with its own risk."""
     ready = requests.get(f"{swapped_url}/v2/health/ready", timeout=TIMEOUT)
-    assert ready.status_code == 503
-    assert ready.json()["ready"] is False
-    assert "the import prevent-2023 is answered by the model pce-2013" in ready.json()["error"]
-
-
-def test_swapped_models_still_answer_only_under_their_own_names(http, api_url, swapped_url):
+    assert (ready.status_code, ready.json()) == (200, {"ready": True})
     for name in MODEL_WASMS:
         body = {"patient_data": PATIENT, "model": name}
         right = http.post(f"{api_url}/predict", json=body, timeout=TIMEOUT).json()
         swapped = requests.post(f"{swapped_url}/predict", json=body, timeout=TIMEOUT).json()
         assert swapped["model"] == name
         assert swapped["risk"] == right["risk"]
+        assert requests.get(f"{swapped_url}/v2/models/{name}", timeout=TIMEOUT).json()["name"] == name
     # The default is whatever model is wired to healthcare:risk/predictor: here PREVENT.
     default = requests.post(f"{swapped_url}/predict", json={"patient_data": PATIENT}, timeout=TIMEOUT)
     assert default.json()["model"] == "prevent-2023"
+    # An import name is never a model name.
+    assert requests.get(f"{swapped_url}/v2/models/prevent", timeout=TIMEOUT).status_code == 404
+
+
+def test_one_model_in_two_imports_makes_the_server_not_ready_and_says_why(twice_url):
+    ready = requests.get(f"{twice_url}/v2/health/ready", timeout=TIMEOUT)
+    assert ready.status_code == 503
+    assert ready.json()["ready"] is False
+    assert ready.json()["error"] == (
+        f"the imports {DEFAULT_IMPORT} and prevent are both answered by the model pce-2013")
+    # The model it does have still answers; the lost one is unknown, not impersonated.
+    body = {"patient_data": PATIENT, "model": "pce-2013"}
+    assert requests.post(f"{twice_url}/predict", json=body, timeout=TIMEOUT).json()["model"] == "pce-2013"
+    assert requests.get(f"{twice_url}/v2/models/prevent-2023", timeout=TIMEOUT).status_code == 404

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -103,6 +104,57 @@ class LoggedProcess:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------
+# Prometheus
+# ---------------------------------------------------------------------------------------------
+
+
+class Prometheus:
+    """/usr/bin/prometheus on a loopback port with a temporary data directory, scraping one target
+    every second under the scrape job `job`."""
+
+    def __init__(self, target: str, workdir, job: str = "model-exporter"):
+        self.job = job
+        binary = shutil.which("prometheus")
+        assert binary, "prometheus is not installed (scripts/setup.sh test installs it)"
+        config = workdir / "prometheus.yml"
+        config.write_text(
+            "global: {scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s}\n"
+            "scrape_configs:\n"
+            f"  - job_name: {job}\n    static_configs: [{{targets: ['{target}']}}]\n")
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.log = open(workdir / "prometheus.log", "wb")
+        self.process = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'tsdb'}",
+             f"--web.listen-address={self.url.removeprefix('http://')}"],
+            stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, (workdir / "prometheus.log").read_text()
+            try:
+                if requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "prometheus did not become ready"
+            time.sleep(0.1)
+
+    def query(self, promql: str, at: float) -> list[dict]:
+        response = requests.get(f"{self.url}/api/v1/query", params={"query": promql, "time": at}, timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    def wait_for_target_up(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(r["value"][1] == "1" for r in self.query(f'up{{job="{self.job}"}}', time.time())):
+            assert time.monotonic() < deadline, "prometheus has not scraped the exporter"
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        stop(self.process)
+        self.log.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,9 +20,7 @@ bodies over the size cap. Meanwhile a well-behaved client must get every OTLP po
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import subprocess
 import threading
 import time
 
@@ -30,7 +28,7 @@ import pytest
 import requests
 
 from otlp import server_span, traces
-from rel_support import ROOT, free_port, metric_samples, stop, total
+from rel_support import ROOT, Prometheus, metric_samples, total
 
 OUT = ROOT / "target" / "reliability"
 PREDICT_BODY = (ROOT / "bench" / "wrk" / "predict-one.json").read_bytes()
@@ -42,51 +40,6 @@ EXPORT_EVERY_S = 0.5
 # ---------------------------------------------------------------------------------------------
 # (a) SIGKILL and restart
 # ---------------------------------------------------------------------------------------------
-
-
-class Prometheus:
-    """/usr/bin/prometheus on a loopback port with a temporary data directory, scraping one target
-    every second."""
-
-    def __init__(self, target: str, workdir):
-        binary = shutil.which("prometheus")
-        assert binary, "prometheus is not installed (scripts/setup.sh test installs it)"
-        config = workdir / "prometheus.yml"
-        config.write_text(
-            "global: {scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s}\n"
-            "scrape_configs:\n"
-            f"  - job_name: model-exporter\n    static_configs: [{{targets: ['{target}']}}]\n")
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self.log = open(workdir / "prometheus.log", "wb")
-        self.process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'tsdb'}",
-             f"--web.listen-address={self.url.removeprefix('http://')}"],
-            stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.process.poll() is None, (workdir / "prometheus.log").read_text()
-            try:
-                if requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "prometheus did not become ready"
-            time.sleep(0.1)
-
-    def query(self, promql: str, at: float) -> list[dict]:
-        response = requests.get(f"{self.url}/api/v1/query", params={"query": promql, "time": at}, timeout=10)
-        response.raise_for_status()
-        return response.json()["data"]["result"]
-
-    def wait_for_target_up(self, timeout: float = 15) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(r["value"][1] == "1" for r in self.query('up{job="model-exporter"}', time.time())):
-            assert time.monotonic() < deadline, "prometheus has not scraped the exporter"
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        stop(self.process)
-        self.log.close()
 
 
 class Traffic:
