@@ -68,7 +68,11 @@ else
   scripts/build.sh
 fi
 
-echo "==> integration tests"
+if command -v spin >/dev/null; then
+  echo "==> integration tests, under spin up of spin.toml ($(spin --version))"
+else
+  echo "==> integration tests, under the fallback (wasmtime, scripts/serve_local.py): no Spin"
+fi
 .venv/bin/pytest tests/integration -q "$@"
 
 # The metrics exporter's static (musl) binary, with the command exporter/Dockerfile uses, so

@@ -484,6 +484,54 @@ def policy_matches(policy: dict, binding: dict, pod: dict, params: dict) -> bool
                for c in policy["spec"].get("matchConditions", []))
 
 
+def _type_name(member) -> str:
+    """The dotted name of a CEL member expression (`Object.spec.initContainers`)."""
+    return ".".join(str(token) for token in member.scan_values(lambda v: not isinstance(v, celpy.celparser.Tree)
+                                                                   and v.type == "IDENT"))
+
+
+def _initializers(tree) -> list:
+    """Every `Type{field: value, ...}` initializer in a parsed CEL expression, outermost first."""
+    return [node for node in tree.iter_subtrees_topdown() if node.data == "member_object"]
+
+
+def _itself_an_initializer(expr) -> Any:
+    """The initializer an expression consists of, once its single-child wrapper nodes (the
+    grammar's precedence levels, parentheses) are stripped; None if it is anything else."""
+    wrappers = {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication",
+                "unary", "member", "primary", "paren_expr"}
+    node = expr
+    while True:
+        if node.data == "member_object":
+            return node
+        if node.data not in wrappers or len(node.children) != 1:
+            return None
+        node = node.children[0]
+        if not isinstance(node, celpy.celparser.Tree):
+            return None
+
+
+def objects_inside_patch_value_lists(expression: str) -> list[str]:
+    """The JSON patch values of a mutation expression that hold an `Object.…{}` initializer
+    anywhere but at their top: a list such as `[Object.spec.initContainers{...}]`, or one built
+    with `+`. Such a value panics the API server of Kubernetes 1.36.0-1.36.3 while it builds the
+    patch (kubernetes/kubernetes#142181). A value that is itself an Object initializer is safe,
+    lists nested in its fields included."""
+    problems = []
+    for patch in _initializers(celpy.CELParser().parse(expression)):
+        if _type_name(patch.children[0]) != "JSONPatch":
+            continue
+        fields = patch.children[1].children  # field name token, value expression, ...
+        for name, value in zip(fields[::2], fields[1::2]):
+            if str(name) != "value" or _itself_an_initializer(value) is not None:
+                continue
+            objects = [_type_name(o.children[0]) for o in _initializers(value)
+                       if _type_name(o.children[0]).startswith("Object")]
+            if objects:
+                problems.append(f"a patch value holds {objects[0]}{{...}} inside a list or an expression")
+    return problems
+
+
 def admit(policy: dict, binding: dict, params: dict, pod: dict) -> dict:
     """The pod as the API server stores it after this policy (if it matches): mutations in
     order, each on the result of the one before."""

@@ -89,6 +89,41 @@ def test_the_policy_sets_no_atomic_field_through_an_apply_configuration(policy, 
             assert manifests.find_atomics(manifests.evaluate_mutation(mutation, params, injected)) == []
 
 
+def test_no_patch_value_holds_an_object_initializer_inside_a_list(policy):
+    """kubernetes/kubernetes#142181: on 1.36.0-1.36.3 such a patch panics the API server and no
+    pod of the app is created, failurePolicy Ignore notwithstanding (see the policy's header)."""
+    for mutation in policy["spec"]["mutations"]:
+        if mutation["patchType"] == "JSONPatch":
+            assert manifests.objects_inside_patch_value_lists(mutation["jsonPatch"]["expression"]) == []
+
+
+@pytest.mark.parametrize("expression,unsafe", [
+    # The shape that panicked: the pod's init containers plus the sidecar, as one list value.
+    ('[JSONPatch{op: "add", path: "/spec/initContainers", value: (has(object.spec.initContainers) ? '
+     'object.spec.initContainers : []) + [Object.spec.initContainers{name: "x"}]}]', True),
+    ('[JSONPatch{op: "add", path: "/spec/initContainers", value: [Object.spec.initContainers{name: "x"}]}]', True),
+    # The safe shape: an empty list, then the Object as the whole value (lists in its fields are fine).
+    ('[JSONPatch{op: "add", path: "/spec/initContainers", value: []}, JSONPatch{op: "add", '
+     'path: "/spec/initContainers/-", value: Object.spec.initContainers{name: "x", '
+     'env: [Object.spec.initContainers.env{name: "A", value: "b"}]}}]', False),
+    ('[JSONPatch{op: "replace", path: "/spec/x", value: (Object.spec.x{a: 1})}]', False),
+])
+def test_the_check_tells_the_unsafe_shape_from_the_safe_one(expression, unsafe):
+    assert bool(manifests.objects_inside_patch_value_lists(expression)) == unsafe
+
+
+def test_without_init_containers_the_policy_adds_the_list_then_appends_the_sidecar(policy, params, operator_pod):
+    (mutation,) = policy["spec"]["mutations"]
+    assert "initContainers" not in operator_pod["spec"]
+    operations = manifests.evaluate_mutation(mutation, params, operator_pod)
+    assert [(op["op"], op["path"]) for op in operations] == [
+        ("add", "/spec/initContainers"), ("add", "/spec/initContainers/-")]
+    assert operations[0]["value"] == [] and operations[1]["value"]["name"] == SIDECAR
+    with_one = {**operator_pod, "spec": {**operator_pod["spec"], "initContainers": [{"name": "a", "image": "b"}]}}
+    operations = manifests.evaluate_mutation(mutation, params, with_one)
+    assert [(op["op"], op["path"]) for op in operations] == [("add", "/spec/initContainers/-")]
+
+
 def test_the_sidecar_is_native_and_starts_before_spin(injected):
     (sidecar,) = sidecars(injected)
     assert sidecar["restartPolicy"] == "Always"
