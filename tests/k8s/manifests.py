@@ -184,6 +184,7 @@ def validate_custom(doc: dict) -> list[str]:
 
 
 CLUSTER_SCOPED_BUILTIN = {
+    ("v1", "Namespace"),
     ("node.k8s.io/v1", "RuntimeClass"),
     ("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy"),
     ("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding"),
@@ -475,11 +476,15 @@ def policy_matches(policy: dict, binding: dict, pod: dict, params: dict) -> bool
     if not any("" in r["apiGroups"] and "v1" in r["apiVersions"] and "pods" in r["resources"]
                and ("CREATE" in r["operations"] or "*" in r["operations"]) for r in rules):
         return False
-    selector = binding["spec"].get("matchResources", {}).get("objectSelector", {})
-    if selector.get("matchExpressions"):
-        raise NotImplementedError("matchExpressions")
-    if not selector_matches(selector.get("matchLabels", {}), pod["metadata"].get("labels", {})):
-        return False
+    resources = binding["spec"].get("matchResources", {})
+    # Every namespace carries the label kubernetes.io/metadata.name with its own name.
+    namespace_labels = {"kubernetes.io/metadata.name": pod["metadata"].get("namespace", "default")}
+    for selector, labels in ((resources.get("objectSelector", {}), pod["metadata"].get("labels", {})),
+                             (resources.get("namespaceSelector", {}), namespace_labels)):
+        if selector.get("matchExpressions"):
+            raise NotImplementedError("matchExpressions")
+        if not selector_matches(selector.get("matchLabels", {}), labels):
+            return False
     return all(bool(cel_eval(c["expression"], policy_activation(params, pod)))
                for c in policy["spec"].get("matchConditions", []))
 

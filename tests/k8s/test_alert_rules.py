@@ -79,6 +79,14 @@ def test_every_alert_waits_has_a_severity_a_summary_and_a_runbook(rule):
         assert alert["annotations"]["runbook_url"] == RUNBOOK_URL + alert["alert"].lower()
 
 
+def test_no_alert_claims_to_detect_an_unselected_service_monitor(rule):
+    """Prometheus selects the rules by the same `release` label as the ServiceMonitor: when it
+    skips the ServiceMonitor it skips these rules too, so no alert can report that."""
+    for alert in alerts(rule):
+        text = alert["annotations"]["summary"] + alert["annotations"]["description"]
+        assert "ServiceMonitor" not in text, alert["alert"]
+
+
 def github_anchors(markdown: str) -> set[str]:
     anchors = set()
     for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", markdown, flags=re.M):

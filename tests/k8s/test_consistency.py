@@ -262,9 +262,14 @@ def image_fields(docs: list[dict]) -> dict[str, str]:
         where = f"{doc['kind']}/{doc['metadata']['name']}"
         if doc["kind"] == "SpinApp":
             found[f"{where}.spec.image"] = doc["spec"]["image"]
+            # The sidecar's image on the pod template too (a new image rolls the pods).
+            for key, value in doc["spec"].get("podAnnotations", {}).items():
+                found[f"{where}.spec.podAnnotations[{key}]"] = value
         if doc["kind"] == "ConfigMap" and "image" in doc.get("data", {}):
             found[f"{where}.data.image"] = doc["data"]["image"]
         if doc["kind"] == "Deployment":
+            for key, value in doc["spec"]["template"]["metadata"].get("annotations", {}).items():
+                found[f"{where}.spec.template.metadata.annotations[{key}]"] = value
             spec = doc["spec"]["template"]["spec"]
             for c in spec.get("initContainers", []) + spec["containers"]:
                 found[f"{where}/{c['name']}.image"] = c["image"]
