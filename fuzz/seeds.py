@@ -6,13 +6,13 @@
   and batch, valid and refused;
 - infer: the same patients as Open Inference Protocol requests, in JSON and with binary tensors
   (one control byte first, see fuzz_targets/infer.rs);
-- otlp: the OTLP payloads a real Spin 3.6.3 sent (shared/fixtures/spin-otlp), as captured
+- otlp: the OTLP payloads a real Spin 3.6.3 sent (tests/data/spin-otlp), as captured
   (protobuf), gzipped, and in the OTLP JSON mapping (one control byte first, see
   fuzz_targets/otlp.rs).
 
 Standard library only; deterministic (same files on every run). Run from anywhere:
 
-    python3 fuzz/seeds.py [path/to/shared]
+    python3 fuzz/seeds.py
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fuzz" / "corpus"
-SHARED = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared"
+SPIN_OTLP = ROOT / "tests" / "data" / "spin-otlp"
 
 
 def literal(module: str, name: str):
@@ -214,7 +214,7 @@ def otlp_json(value):
 
 def otlp_seeds() -> dict[str, bytes]:
     seeds: dict[str, bytes] = {}
-    fixtures = SHARED / "fixtures" / "spin-otlp"
+    fixtures = SPIN_OTLP
     seen = set()
     for path in sorted(fixtures.glob("*/*.bin")):
         raw = path.read_bytes()
@@ -235,8 +235,8 @@ def otlp_seeds() -> dict[str, bytes]:
 
 
 def main() -> None:
-    if not (SHARED / "fixtures" / "spin-otlp").is_dir():
-        sys.exit(f"{SHARED}/fixtures/spin-otlp not found: pass the shared/ directory")
+    if not SPIN_OTLP.is_dir():
+        sys.exit(f"{SPIN_OTLP} not found")
     write("predict", predict_seeds())
     write("infer", infer_seeds())
     write("otlp", otlp_seeds())

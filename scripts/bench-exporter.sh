@@ -7,7 +7,7 @@
 #   DURATION=60 CONNECTIONS=8 WORKERS=2 scripts/bench-exporter.sh
 #   TARGET=x86_64-unknown-linux-musl scripts/bench-exporter.sh   # the static binary we ship
 #
-# The body is the run1 capture in ../shared/fixtures/spin-otlp (39 spans: 21 SERVER, 18
+# The body is the run1 capture in tests/data/spin-otlp (39 spans: 21 SERVER, 18
 # INTERNAL) repeated 13 times (protobuf concatenation merges them): 507 spans, the size of the
 # OpenTelemetry SDK's default batch. Needs wrk (scripts/setup.sh installs it).
 set -euo pipefail
@@ -18,11 +18,11 @@ CONNECTIONS="${CONNECTIONS:-4}"
 WORKERS="${WORKERS:-1}"
 PROFILE="${PROFILE:-exporter}"
 TARGET="${TARGET:-}"
-FIXTURE="../shared/fixtures/spin-otlp/run1-default-env/004-POST-v1_traces.bin"
+FIXTURE="tests/data/spin-otlp/run1-default-env/004-POST-v1_traces.bin"
 COPIES=13
 
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/setup.sh test installs it" >&2; exit 1; }
-[ -f "$FIXTURE" ] || { echo "missing $FIXTURE (shared/ must be beside the repository)" >&2; exit 1; }
+[ -f "$FIXTURE" ] || { echo "missing $FIXTURE" >&2; exit 1; }
 
 echo "==> building model-exporter (profile $PROFILE${TARGET:+, target $TARGET})"
 cargo build --quiet --locked --profile "$PROFILE" ${TARGET:+--target "$TARGET"} -p model-exporter

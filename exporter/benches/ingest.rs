@@ -19,7 +19,7 @@ const COPIES: usize = 13;
 
 fn spin_batch() -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/spin-otlp/run1-default-env/004-POST-v1_traces.bin");
+        .join("../tests/data/spin-otlp/run1-default-env/004-POST-v1_traces.bin");
     let one = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     one.repeat(COPIES)
 }

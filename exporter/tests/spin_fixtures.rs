@@ -1,4 +1,4 @@
-//! The real OTLP bodies Spin 3.6.3 sent (../shared/fixtures/spin-otlp/) through the exporter's
+//! The real OTLP bodies Spin 3.6.3 sent (tests/data/spin-otlp/ at the repository's root) through the exporter's
 //! HTTP receiver, and the exact series that come out on /metrics.
 //!
 //! Expected values are worked out independently from the fixtures' JSON renderings (made by the

@@ -2,7 +2,7 @@
 the exporter (what it exposes, and a PromQL checker that knows it).
 
 kubectl (with kustomize built in) comes from scripts/setup.sh (.venv/bin/kubectl); the CRD
-schemas from ../shared/schemas/crds beside the repository; the exporter binary is built with
+schemas from tests/data/crds; the exporter binary is built with
 exporter/Dockerfile's own cargo command (scripts/test.sh does it first).
 """
 

@@ -1,5 +1,5 @@
 """A real model-exporter run: the static binary the container image packages, fed Spin's own
-OTLP payloads (../shared/fixtures/spin-otlp, captured from Spin 3.6.3) plus request spans on
+OTLP payloads (tests/data/spin-otlp, captured from Spin 3.6.3) plus request spans on
 this service's routes, then scraped the way Prometheus scrapes it.
 
 What the exporter exposes is read from that scrape, never from a list kept by hand.
@@ -25,7 +25,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from manifests import ROOT
 
 DOCKERFILE = ROOT / "exporter" / "Dockerfile"
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "spin-otlp" / "run1-default-env"
+FIXTURES = ROOT / "tests" / "data" / "spin-otlp" / "run1-default-env"
 # What Prometheus sends (scrape_config default), so the exporter answers in OpenMetrics.
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -163,7 +163,9 @@ class Exporter:
 def feed(exporter: Exporter) -> None:
     """Spin's captured exports in order, this service's requests, and two refused requests
     (so the refusal counters have series too)."""
-    for path in sorted(FIXTURES.glob("*.bin")):
+    captured = sorted(FIXTURES.glob("*.bin"))
+    assert len(captured) == 8, f"Spin's captured exports are missing from {FIXTURES}"
+    for path in captured:
         signal = path.stem.split("-v1_")[1]
         response = exporter.post(f"/v1/{signal}", path.read_bytes())
         assert response.status_code == 200, f"{path.name}: {response.status_code} {response.text}"

@@ -30,7 +30,7 @@ from celpy import celtypes
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
 RUNTIME_CLASS = ROOT / "runtime-class.yaml"
-CRD_DIR = ROOT.parent / "shared" / "schemas" / "crds"
+CRD_DIR = ROOT / "tests" / "data" / "crds"
 KUBERNETES_VERSION = "1.36.0"
 
 APP = "model-api"
@@ -149,7 +149,8 @@ def strict_schema(schema: Any) -> Any:
 
 @functools.cache
 def crd_schemas() -> dict[tuple[str, str], dict]:
-    """(apiVersion, kind) -> {"schema", "scope"} for every served version of ../shared's CRDs."""
+    """(apiVersion, kind) -> {"schema", "scope"} for every served version of the CRDs in
+    tests/data/crds (tests/data/SOURCES.md)."""
     found = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
@@ -162,6 +163,8 @@ def crd_schemas() -> dict[tuple[str, str], dict]:
             # object, and so does validate_custom (through the built-in schema).
             schema["properties"]["metadata"] = {"type": "object"}
             found[(f"{group}/{version['name']}", kind)] = {"schema": schema, "scope": scope, "file": path.name}
+    kinds = {kind for _, kind in found}
+    assert {"SpinApp", "SpinAppExecutor", "ServiceMonitor", "PrometheusRule"} <= kinds, f"CRDs missing in {CRD_DIR}"
     return found
 
 

@@ -1,7 +1,7 @@
 """The exporter under sustained OTLP load from several senders.
 
 Eight sender threads POST OTLP/protobuf trace batches for SENDERS_SECONDS: Spin's own captured
-batch (../shared/fixtures/spin-otlp) and generated Spin-shaped batches of SERVER spans on the
+batch (tests/data/spin-otlp) and generated Spin-shaped batches of SERVER spans on the
 service's routes, Spin's INTERNAL component spans, and SERVER spans without a status code
 (which the exporter must reject and report). The exporter runs with --max-concurrent-requests 4,
 so it is regularly busy: senders retry its 503s as OTLP senders do.
@@ -31,7 +31,7 @@ from rel_support import ROOT, RssSampler, total
 
 SENDERS = 8
 SENDERS_SECONDS = 15
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "spin-otlp" / "run1-default-env" / "004-POST-v1_traces.bin"
+FIXTURE = ROOT / "tests" / "data" / "spin-otlp" / "run1-default-env" / "004-POST-v1_traces.bin"
 OUT = ROOT / "target" / "reliability"
 # The service's requests as Spin names them: (method, http.route or None, url.path, status).
 ROUTES = [
@@ -116,7 +116,7 @@ class Sender(threading.Thread):
 
 def test_sustained_otlp_from_eight_senders_loses_nothing_unreported_in_bounded_memory(start_exporter):
     exporter = start_exporter("--max-concurrent-requests", "4", "--log", "warn")
-    bodies = generated_batches() + ([FIXTURE.read_bytes()] if FIXTURE.exists() else [])
+    bodies = generated_batches() + [FIXTURE.read_bytes()]
     batches = [(body, batch_facts(body)) for body in bodies]
     sampler = RssSampler(exporter.pid, interval=0.5)
     sampler.start()

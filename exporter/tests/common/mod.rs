@@ -13,9 +13,9 @@ use model_exporter::receiver::Limits;
 use model_exporter::routes::{RouteTable, DEFAULT_MODELS, DEFAULT_TEMPLATES};
 use model_exporter::server::Exporter;
 
-/// The real OTLP bodies Spin 3.6.3 sent, kept beside the repository in `shared/`.
+/// The real OTLP bodies Spin 3.6.3 sent, kept in the repository (tests/data/spin-otlp).
 pub fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/spin-otlp")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/spin-otlp")
 }
 
 /// One fixture file's bytes.
