@@ -146,17 +146,21 @@ def test_spins_telemetry_reaches_prometheus_with_exactly_the_requests_sent(monit
     handlers = set(by_labels(prometheus.query(no_probes, now), "handler"))
     assert handlers == {(h,) for h, _ in expected if h not in ("/v2/health/ready", "/healthz")}
 
-    # Latency: every request has one observation, and the 99th percentile is a real duration
-    # no longer than the slowest request the client saw (the server's share of it), give or
-    # take the histogram bucket it falls in.
+    # Latency: every request has one observation; each request the client timed took the
+    # server no longer than the client saw it take (the span lies inside the round trip), so all
+    # of them sit at or below the first bucket bound above the slowest client time (the startup
+    # probe, timed by nobody and the first request a fresh Spin serves, may not); the documented
+    # p99 is a real duration.
     durations = prometheus.query(f'sum(http_request_duration_seconds_count{{job="{JOB}"}})', now)
     assert float(durations[0]["value"][1]) == sum(expected.values())
+    assert len(latencies) == sum(expected.values()) - sum(STARTUP.values())
+    buckets = prometheus.query(f'sum by (le) (http_request_duration_seconds_bucket{{job="{JOB}"}})', now)
+    cumulative = sorted((float(r["metric"]["le"]), float(r["value"][1])) for r in buckets)
+    ceiling, within = next((bound, count) for bound, count in cumulative if bound >= max(latencies))
+    assert within >= len(latencies), (ceiling, max(latencies), cumulative)
     (quantile,) = [q for q in queries if q.startswith("histogram_quantile(0.99")]
     p99 = float(prometheus.query(quantile, now)[0]["value"][1])
-    buckets = prometheus.query(f'max by (le) (http_request_duration_seconds_bucket{{job="{JOB}"}})', now)
-    bounds = sorted(float(r["metric"]["le"]) for r in buckets)
-    ceiling = next(bound for bound in bounds if bound >= max(latencies))
-    assert math.isfinite(p99) and 0 < p99 <= ceiling, (p99, max(latencies), bounds)
+    assert math.isfinite(p99) and p99 > 0, p99
 
     # Inference by model and outcome: the infer calls of both phases.
     (inference,) = [q for q in queries if q.startswith("sum by (model, outcome)")]
