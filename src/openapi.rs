@@ -79,7 +79,7 @@ pub fn openapi_document(catalog: &Catalog) -> Value {
     document
 }
 
-fn model_versions<'a>(models: &'a Models) -> Vec<&'a str> {
+fn model_versions<'a>(models: &'a Models<'_>) -> Vec<&'a str> {
     let mut versions: Vec<&str> = models.iter().map(|m| m.info().version.as_str()).collect();
     versions.sort_unstable();
     versions.dedup();
@@ -99,7 +99,7 @@ fn path_parameters(document: &mut Value) -> impl Iterator<Item = &mut Value> {
 }
 
 /// `{"ascvd"} for pce-2013, {"total_cvd", "ascvd"} for prevent-2023`.
-fn outcomes_by_model(models: &Models) -> String {
+fn outcomes_by_model(models: &Models<'_>) -> String {
     let parts: Vec<String> = models
         .iter()
         .map(|m| {
@@ -116,7 +116,7 @@ fn outcomes_by_model(models: &Models) -> String {
 }
 
 /// One property per patient field, with each model's validated range in its description.
-fn patient_schema(models: &Models) -> Value {
+fn patient_schema(models: &Models<'_>) -> Value {
     let mut properties = Map::new();
     for field in Field::ALL {
         let mut schema = match field.kind() {
@@ -145,7 +145,7 @@ fn patient_schema(models: &Models) -> Value {
 }
 
 /// What each model makes of a field: required or optional, and its validated range.
-fn usage(models: &Models, field: Field) -> String {
+fn usage(models: &Models<'_>, field: Field) -> String {
     let parts: Vec<String> = models
         .iter()
         .filter_map(|model| {

@@ -43,7 +43,7 @@ impl CounterCell {
 }
 
 impl EncodeMetric for CounterCell {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
         encoder.encode_counter::<NoLabelSet, _, u64>(&self.value, None)
     }
 
@@ -132,7 +132,7 @@ impl HistogramCell {
 }
 
 impl EncodeMetric for HistogramCell {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
         encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
     }
 
@@ -355,7 +355,7 @@ where
     L: Clone + Hash + Eq + Ord + OverflowLabels + EncodeLabelSet + Debug + Send + Sync,
     C: Clone + EncodeMetric + TypedMetric + Debug + Send,
 {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
         // Sorted, so that the exposition is stable from scrape to scrape (and testable).
         let store = self.lock();
         let mut series: Vec<(&L, &Slot<C>)> = store.series.iter().collect();

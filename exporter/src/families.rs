@@ -48,7 +48,7 @@ pub enum FamilyName {
 }
 
 impl EncodeLabelValue for FamilyName {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         use std::fmt::Write as _;
         encoder.write_str(match self {
             FamilyName::HttpRequests => "http_requests_total",

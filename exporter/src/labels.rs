@@ -36,7 +36,7 @@ impl Handler {
 }
 
 impl EncodeLabelValue for Handler {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         encoder.write_str(&self.0)
     }
 }
@@ -46,7 +46,7 @@ impl EncodeLabelValue for Handler {
 pub struct ModelName(pub Arc<str>);
 
 impl EncodeLabelValue for ModelName {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         encoder.write_str(&self.0)
     }
 }
@@ -105,7 +105,7 @@ impl Method {
 }
 
 impl EncodeLabelValue for Method {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         encoder.write_str(self.as_str())
     }
 }
@@ -167,7 +167,7 @@ impl StatusClass {
 }
 
 impl EncodeLabelValue for StatusClass {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         encoder.write_str(self.as_str())
     }
 }
@@ -184,7 +184,7 @@ pub enum Outcome {
 }
 
 impl EncodeLabelValue for Outcome {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         encoder.write_str(match self {
             Outcome::Success => "success",
             Outcome::ClientError => "client_error",

@@ -693,7 +693,7 @@ impl Store {
 fn encode_series(
     kind: Kind,
     series: &Series,
-    mut encoder: MetricEncoder,
+    mut encoder: MetricEncoder<'_>,
 ) -> Result<(), std::fmt::Error> {
     match kind {
         Kind::Counter => encoder.encode_counter::<NoLabelSet, _, f64>(&series.totals.primary, None),
@@ -711,7 +711,7 @@ fn encode_series(
 }
 
 impl Collector for SpinMetrics {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let store = self.lock();
         for family in store.families.values() {
             if family.series.is_empty() && family.overflow.is_none() {
