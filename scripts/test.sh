@@ -23,7 +23,9 @@ spin_skipped() {
 ################################################################################################
 EOF
 }
-if command -v spin >/dev/null; then
+have_spin=false
+command -v spin >/dev/null && have_spin=true
+if $have_spin; then
   echo "==> service runtime: $(spin --version) ($(command -v spin))"
 elif [ "${REQUIRE_SPIN:-}" = 1 ]; then
   echo "error: REQUIRE_SPIN=1 but spin is not on PATH" >&2
@@ -62,13 +64,13 @@ echo "==> fuzzing, ${FUZZ_SECONDS:-30} s per target"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 echo "==> release components"
-if command -v spin >/dev/null; then
+if $have_spin; then
   spin build            # spin.toml's build commands: scripts/build.sh api, scripts/build.sh docs
 else
   scripts/build.sh
 fi
 
-if command -v spin >/dev/null; then
+if $have_spin; then
   echo "==> integration tests, under spin up of spin.toml ($(spin --version))"
 else
   echo "==> integration tests, under the fallback (wasmtime, scripts/serve_local.py): no Spin"
@@ -83,7 +85,7 @@ cargo build --locked --profile exporter --target x86_64-unknown-linux-musl -p mo
 # What only the real Spin shows: spin.toml loaded by Spin, the OCI artifact pushed to a loopback
 # registry and served back by `spin up -f <reference>`, Spin's own telemetry through the exporter
 # into a real Prometheus, and the README's Spin commands run as written.
-if command -v spin >/dev/null; then
+if $have_spin; then
   echo "==> Spin: manifest, registry round trip, telemetry end to end, documented commands"
   .venv/bin/pytest tests/spin -q
 fi
@@ -98,4 +100,4 @@ echo "==> reliability"
 # evaluated, rules/dashboard checked against a real exporter run, promtool unit tests.
 echo "==> Kubernetes manifests, alerts and dashboard"
 .venv/bin/pytest tests/k8s -q
-command -v spin >/dev/null || spin_skipped
+$have_spin || spin_skipped

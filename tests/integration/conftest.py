@@ -86,6 +86,15 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+def manifest_copy(text: str, directory: Path) -> Path:
+    """`text` (spin.toml, changed by a test) written into `directory` as spin.toml, with the
+    manifest's relative `target/...` paths made absolute, so that Spin finds the built
+    components from there."""
+    path = directory / "spin.toml"
+    path.write_text(text.replace('"target/', f'"{ROOT}/target/'))
+    return path
+
+
 def spin_up_command(app: str | Path, listen: str, state_dir: Path, *extra: str) -> list[str]:
     """`spin up` of a manifest or a registry reference, with its logs and state in `state_dir`
     (so that two Spin processes of the same app never share `.spin/`)."""

@@ -15,8 +15,8 @@ import subprocess
 import pytest
 import requests
 
-from conftest import (HTTP_WASM, MANIFEST, MODEL_WASMS, ROOT, RUNTIME, WASMTIME, free_port, start,
-                      start_spin, stop)
+from conftest import (HTTP_WASM, MANIFEST, MODEL_WASMS, ROOT, RUNTIME, WASMTIME, free_port, manifest_copy,
+                      start, start_spin, stop)
 
 TIMEOUT = 10
 PATIENT = {
@@ -55,11 +55,7 @@ def rewired_manifest(directory, default_model: str, other_model: str):
         lines[0].replace("target/components/pce-2013.wasm", f"target/components/{default_model}.wasm"),
         lines[1].replace("target/components/prevent-2023.wasm", f"target/components/{other_model}.wasm"),
     ]
-    text = text.replace(dependencies.group(1), "\n".join(rewired))
-    text = text.replace('"target/', f'"{ROOT}/target/')
-    path = directory / "spin.toml"
-    path.write_text(text)
-    return path
+    return manifest_copy(text.replace(dependencies.group(1), "\n".join(rewired)), directory)
 
 
 def serve_rewired(tmp_path_factory, default_model: str, other_model: str):

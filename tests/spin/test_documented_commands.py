@@ -105,15 +105,11 @@ def run(command: str, timeout: float = 900) -> str:
 
 
 def wait_for(url: str, process: subprocess.Popen, output, timeout: float = 900) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, output()
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline, f"{url} did not answer: {output()}"
-            time.sleep(0.2)
+    """The integration suite's wait, with the command's own output when it fails."""
+    try:
+        integration.wait_until_serving(url, process, timeout)
+    except (RuntimeError, TimeoutError) as failed:
+        raise AssertionError(output()) from failed
 
 
 def wait_for_listener(port: int, process: subprocess.Popen, output, timeout: float = 120) -> None:

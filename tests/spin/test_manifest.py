@@ -12,7 +12,7 @@ import tomllib
 import pytest
 import requests
 
-from conftest import ROOT, integration
+from conftest import integration
 
 MANIFEST = tomllib.loads(integration.MANIFEST.read_text())
 PATIENT = {"age": 55, "sex": "male", "race": "white", "total_cholesterol": 213,
@@ -64,8 +64,8 @@ def test_spin_refuses_a_dependency_name_that_breaks_its_rules(tmp_path):
     text = integration.MANIFEST.read_text()
     broken = re.sub(r"^prevent = ", '"prevent-2023" = ', text, flags=re.M)
     assert broken != text
-    (tmp_path / "spin.toml").write_text(broken.replace('"target/', f'"{ROOT}/target/'))
-    result = subprocess.run(integration.spin_up_command(tmp_path / "spin.toml", "127.0.0.1:0", tmp_path),
+    manifest = integration.manifest_copy(broken, tmp_path)
+    result = subprocess.run(integration.spin_up_command(manifest, "127.0.0.1:0", tmp_path),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "'-'-separated words must start with an ASCII letter; got '2'" in result.stderr, result.stderr
