@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROOT
+from tests.support.paths import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROOT
 
 MAX_API_BYTES = 512 * 1024
 PREDICTOR = "healthcare:risk/predictor@1.0.0"

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import ROOT, WASMTIME
+from tests.support.paths import ROOT
+from tests.support.service import WASMTIME
 
 COMPONENTS = ROOT / "target" / "components"
 MODELS = ["pce-2013", "prevent-2023"]

@@ -15,8 +15,9 @@ import subprocess
 import pytest
 import requests
 
-from conftest import (HTTP_WASM, MANIFEST, MODEL_WASMS, ROOT, RUNTIME, WASMTIME, free_port, manifest_copy,
-                      start, start_spin, stop)
+from tests.support.paths import HTTP_WASM, MANIFEST, MODEL_WASMS, ROOT
+from tests.support.service import serve_component
+from tests.support.spin import RUNTIME, manifest_copy, start_spin
 
 TIMEOUT = 10
 PATIENT = {
@@ -71,10 +72,7 @@ def serve_rewired(tmp_path_factory, default_model: str, other_model: str):
          "-o", str(composed)],
         check=True, capture_output=True, timeout=120,
     )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    return url, start([WASMTIME, "serve", "--addr", f"127.0.0.1:{port}", "-S", "cli", str(composed)],
-                      f"{url}/healthz")
+    return serve_component(composed, directory / "wasmtime.log")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +80,7 @@ def swapped_url(tmp_path_factory):
     """The two models in each other's imports: PREVENT becomes the default."""
     url, process = serve_rewired(tmp_path_factory, "prevent-2023", "pce-2013")
     yield url
-    stop(process)
+    process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +88,7 @@ def twice_url(tmp_path_factory):
     """PCE wired into both imports: PREVENT is lost."""
     url, process = serve_rewired(tmp_path_factory, "pce-2013", "pce-2013")
     yield url
-    stop(process)
+    process.stop()
 
 
 def test_the_rewired_manifest_changes_only_the_dependencies(tmp_path):

@@ -9,7 +9,7 @@ import hashlib
 import re
 import subprocess
 
-from conftest import ROOT
+from tests.support.paths import ROOT
 
 DATA = ROOT / "tests" / "data"
 # The one place allowed to name it: CI putting Spin on PATH.

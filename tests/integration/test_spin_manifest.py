@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import tomllib
 
 import jsonschema
 import pytest
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from serve_local import load_routes, pick_route  # noqa: E402
+from scripts.serve_local import load_routes, pick_route
+from tests.support.paths import HTTP_WASM, ROOT
 
 SCHEMA = ROOT / "tests" / "data" / "spin" / "spin-manifest-v2.schema.json"
 MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
@@ -47,7 +44,6 @@ def test_the_api_depends_on_exactly_the_models_it_imports():
     """Spin composes each dependency into the import of the same name: one per model import of
     the HTTP component, no more (an unused dependency is an error in Spin) and no fewer."""
     from test_component_artifact import wit_of, world_items
-    from conftest import HTTP_WASM
 
     dependencies = MANIFEST["component"]["api"]["dependencies"]
     imports = [n for n in world_items(wit_of(HTTP_WASM), "import") if not n.startswith("wasi:")]

@@ -14,6 +14,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 import exporter_run
 import manifests
 import promql_check
+from tests.support.exporter import Exporter, ensure_binary
 
 TARGETS = manifests.targets()
 
@@ -40,11 +41,12 @@ def target(request, rendered) -> tuple[str, list[dict]]:
 
 
 @pytest.fixture(scope="session")
-def exposition() -> str:
-    exporter = exporter_run.Exporter(exporter_run.ensure_binary())
+def exposition(tmp_path_factory) -> str:
+    exporter = Exporter(ensure_binary(), tmp_path_factory.mktemp("exporter") / "exporter.log", "--log", "warn")
+    exporter.start()
     try:
         exporter_run.feed(exporter)
-        content_type, text = exporter.scrape()
+        content_type, text = exporter_run.scrape_as_prometheus(exporter)
     finally:
         exporter.stop()
     assert content_type.startswith("application/openmetrics-text")

@@ -7,13 +7,7 @@ What the exporter exposes is read from that scrape, never from a list kept by ha
 
 from __future__ import annotations
 
-import os
-import re
-import shlex
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import requests
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -22,9 +16,9 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from manifests import ROOT
+from tests.support.exporter import Exporter
+from tests.support.paths import ROOT
 
-DOCKERFILE = ROOT / "exporter" / "Dockerfile"
 FIXTURES = ROOT / "tests" / "data" / "spin-otlp" / "run1-default-env"
 # What Prometheus sends (scrape_config default), so the exporter answers in OpenMetrics.
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
@@ -78,86 +72,11 @@ def service_spans(requests_: list = SERVICE_REQUESTS) -> bytes:
     return request.SerializeToString()
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct loopback ports free right now: all held at once while picked, so the kernel
-    cannot hand out the same one twice."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def dockerfile_build() -> tuple[list[str], Path]:
-    """The `cargo build` command of exporter/Dockerfile, and the binary it copies into the image."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    (run,) = [line for line in text.splitlines() if line.startswith("RUN") and "cargo build" in line]
-    build = shlex.split(run[run.index("cargo build"):].split("&&")[0])
-    copied = shlex.split(run.split("&&")[1])
-    assert copied[0] == "cp", run
-    return build, ROOT / copied[1]
-
-
-def wait_until_ready(metrics: str, process: subprocess.Popen, output, timeout: float = 20) -> None:
-    """Waits for the exporter's `/readyz` on its metrics address; `output()` says why, if it
-    exits first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"model-exporter exited {process.returncode}: {output()}")
-        try:
-            if requests.get(f"{metrics}/readyz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError("model-exporter did not become ready")
-        time.sleep(0.05)
-
-
-def ensure_binary() -> Path:
-    """The static exporter binary the image packages, built the way the Dockerfile builds it
-    (scripts/test.sh builds it first; here it is only brought up to date)."""
-    if "MODEL_EXPORTER_BIN" in os.environ:
-        return Path(os.environ["MODEL_EXPORTER_BIN"])
-    build, binary = dockerfile_build()
-    subprocess.run(build[:2] + ["-q"] + build[2:], cwd=ROOT, check=True, timeout=1800)
-    return binary
-
-
-class Exporter:
-    def __init__(self, binary: Path):
-        otlp_port, metrics_port = free_ports(2)
-        self.otlp = f"http://127.0.0.1:{otlp_port}"
-        self.metrics = f"http://127.0.0.1:{metrics_port}"
-        self.process = subprocess.Popen(
-            [str(binary), "--otlp-addr", self.otlp.removeprefix("http://"),
-             "--metrics-addr", self.metrics.removeprefix("http://"), "--log-format", "text", "--log", "warn"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            wait_until_ready(self.metrics, self.process, lambda: self.process.stderr.read().decode())
-        except TimeoutError:
-            self.stop()
-            raise
-
-    def post(self, path: str, body: bytes, content_type: str = "application/x-protobuf") -> requests.Response:
-        return requests.post(f"{self.otlp}{path}", data=body, headers={"content-type": content_type}, timeout=5)
-
-    def scrape(self) -> tuple[str, str]:
-        response = requests.get(f"{self.metrics}/metrics", headers={"accept": PROMETHEUS_ACCEPT}, timeout=5)
-        response.raise_for_status()
-        return response.headers["content-type"], response.text
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+def scrape_as_prometheus(exporter: Exporter) -> tuple[str, str]:
+    """/metrics asked for as Prometheus asks (so in OpenMetrics): (content type, exposition)."""
+    response = requests.get(f"{exporter.metrics}/metrics", headers={"accept": PROMETHEUS_ACCEPT}, timeout=5)
+    response.raise_for_status()
+    return response.headers["content-type"], response.text
 
 
 def feed(exporter: Exporter) -> None:

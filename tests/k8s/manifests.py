@@ -27,7 +27,8 @@ import kubernetes_validate
 import yaml
 from celpy import celtypes
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 K8S = ROOT / "k8s"
 RUNTIME_CLASS = ROOT / "runtime-class.yaml"
 CRD_DIR = ROOT / "tests" / "data" / "crds"

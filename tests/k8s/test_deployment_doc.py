@@ -4,23 +4,19 @@ Dockerfile and the corrected query of the original README."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import socket
-import subprocess
-import time
 
 import pytest
 import requests
 
-import exporter_run
 import manifests
-from manifests import ROOT
+from tests.support import markdown
+from tests.support.exporter import dockerfile_build
+from tests.support.paths import API_WASM, ROOT
+from tests.support.service import serve_component
 
 DOC = ROOT / "docs" / "deployment.md"
-# The HTTP component with its models composed in (scripts/build.sh, wac/api.wac).
-API_WASM = ROOT / "target" / "composed" / "api.wasm"
 
 
 def text() -> str:
@@ -28,32 +24,16 @@ def text() -> str:
 
 
 def code_blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", text(), flags=re.S)
+    return markdown.code_blocks(text(), language)
 
 
 @pytest.fixture(scope="module")
-def api_url():
-    """The release API component under `wasmtime serve` (scripts/test.sh builds it first)."""
-    assert API_WASM.exists(), f"{API_WASM} is missing: run scripts/build.sh"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([os.environ.get("WASMTIME", "wasmtime"), "serve", "--addr", f"127.0.0.1:{port}",
-                                "-S", "cli", str(API_WASM)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline, "wasmtime serve did not start"
-                time.sleep(0.05)
+def api_url(tmp_path_factory):
+    """The release API component (composed with its models) under `wasmtime serve`
+    (scripts/test.sh builds it first)."""
+    url, process = serve_component(API_WASM, tmp_path_factory.mktemp("wasmtime") / "wasmtime.log")
+    with process:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_traffic_loop_sends_requests_the_service_answers_200(api_url):
@@ -94,7 +74,7 @@ def test_every_file_the_doc_names_exists():
 
 def test_the_doc_documents_the_exporter_dockerfile_and_its_static_binary():
     assert "docker build -f exporter/Dockerfile" in text()
-    build, binary = exporter_run.dockerfile_build()
+    build, binary = dockerfile_build()
     assert shlex.join(build) in text()
     assert str(binary.relative_to(ROOT)) in text()
 
@@ -110,21 +90,7 @@ NEW_PATH = "#### On Kubernetes 1.36+: `k8s/`"
 
 
 def section(heading: str) -> str:
-    """A section of the doc, up to the next heading of its level or higher (fenced blocks
-    skipped: shell comments are not headings)."""
-    level = len(heading.split(" ")[0])
-    taken, fenced = None, False
-    for line in text().splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        elif not fenced and line == heading:
-            taken = []
-        elif not fenced and taken is not None and re.match(rf"#{{1,{level}}} ", line):
-            break
-        if taken is not None:
-            taken.append(line)
-    assert taken is not None, heading
-    return "\n".join(taken)
+    return markdown.section(DOC, heading)
 
 
 def commands(block: str) -> list[list[str]]:

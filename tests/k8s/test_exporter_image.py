@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-import exporter_run
 import manifests
+from tests.support import exporter
 
 PT_INTERP, PT_DYNAMIC, DT_NEEDED = 3, 2, 1
 
 
 @pytest.fixture(scope="module")
 def binary() -> Path:
-    return exporter_run.ensure_binary()
+    return exporter.ensure_binary()
 
 
 def elf_facts(path: Path) -> dict:
@@ -65,14 +65,14 @@ def test_it_runs_with_an_empty_environment_like_in_a_scratch_image(binary, tmp_p
 
 
 def dockerfile_lines() -> list[str]:
-    return re.sub(r"\\\n", " ", exporter_run.DOCKERFILE.read_text()).splitlines()
+    return re.sub(r"\\\n", " ", exporter.DOCKERFILE.read_text()).splitlines()
 
 
 def test_the_dockerfile_packages_that_binary_alone_as_a_non_root_user():
     lines = [line.strip() for line in dockerfile_lines() if line.strip() and not line.startswith("#")]
     last_stage = lines[max(i for i, line in enumerate(lines) if line.startswith("FROM")):]
     assert last_stage[0] == "FROM scratch"
-    build, binary = exporter_run.dockerfile_build()
+    build, binary = exporter.dockerfile_build()
     assert "--target" in build and build[build.index("--target") + 1].endswith("-linux-musl")
     assert binary.name == "model-exporter"
     (user,) = [line.split()[1] for line in last_stage if line.startswith("USER")]
@@ -94,7 +94,7 @@ def test_the_image_matches_what_the_sidecar_spec_expects(base):
 
 
 def test_ci_builds_the_binary_with_the_dockerfiles_command():
-    build, _ = exporter_run.dockerfile_build()
+    build, _ = exporter.dockerfile_build()
     script = (manifests.ROOT / "scripts" / "test.sh").read_text()
     commands = [shlex.split(line) for line in script.splitlines() if line.startswith("cargo build") and "model-exporter" in line]
     assert build in commands, f"scripts/test.sh must run: {shlex.join(build)}"
@@ -104,5 +104,5 @@ def test_the_musl_target_is_in_the_pinned_toolchain():
     import tomllib
 
     toolchain = tomllib.loads((manifests.ROOT / "rust-toolchain.toml").read_text())["toolchain"]
-    build, _ = exporter_run.dockerfile_build()
+    build, _ = exporter.dockerfile_build()
     assert build[build.index("--target") + 1] in toolchain["targets"]

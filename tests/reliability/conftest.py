@@ -1,6 +1,6 @@
-"""Fixtures of the reliability suite: the integration suite's `api_url` and `app_url`, the API
+"""Fixtures of the reliability suite: the application's `api_url` and `app_url`, the API
 component under a `wasmtime serve` of the test's own (for its PID and logs), and the exporter
-binary on free loopback ports (helpers in rel_support.py)."""
+binary on free loopback ports (all from tests/support)."""
 
 from __future__ import annotations
 
@@ -8,52 +8,35 @@ from pathlib import Path
 
 import pytest
 
-from rel_support import (API_WASM, WASMTIME, ExporterProcess, LoggedProcess, exporter_run, free_port,
-                         integration, stop, wait_until_serving)
-
-# The integration suite's fixtures, registered here under their own names.
-api_url = integration.api_url
-app_url = integration.app_url
+from tests.support.exporter import Exporter, exporter_binary  # noqa: F401 (a fixture)
+from tests.support.paths import API_WASM
+from tests.support.processes import Process
+from tests.support.service import api_url, app_url, serve_component  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
 def service(tmp_path):
     """A factory of the API component under its own `wasmtime serve` (so a test has its PID and
-    its logs): `service()` → (url, LoggedProcess). Stopped at teardown."""
+    its logs): `service()` → (url, Process). Stopped at teardown."""
     started = []
 
-    def make(wasm: Path = API_WASM) -> tuple[str, LoggedProcess]:
-        assert wasm.exists(), f"{wasm} is missing: run scripts/build.sh"
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = LoggedProcess([WASMTIME, "serve", "--addr", f"127.0.0.1:{port}", "-S", "cli", str(wasm)],
-                               tmp_path / f"wasmtime-{port}.log")
-        server.start()
+    def make(wasm: Path = API_WASM) -> tuple[str, Process]:
+        url, server = serve_component(wasm, tmp_path / f"wasmtime-{len(started)}.log")
         started.append(server)
-        wait_until_serving(f"{url}/healthz", server.process)
         return url, server
 
     yield make
     for server in started:
-        stop(server.process)
-
-
-@pytest.fixture(scope="session")
-def exporter_binary() -> Path:
-    """The exporter's static binary, brought up to date with exporter/Dockerfile's command
-    (scripts/test.sh built it just before), or `MODEL_EXPORTER_BIN`."""
-    binary = exporter_run.ensure_binary()
-    assert binary.exists(), binary
-    return binary
+        server.stop()
 
 
 @pytest.fixture
 def start_exporter(exporter_binary, tmp_path):
-    """A factory: `start_exporter(*flags)` → a running ExporterProcess. Stopped at teardown."""
+    """A factory: `start_exporter(*flags)` → a running Exporter. Stopped at teardown."""
     started = []
 
-    def make(*args: str) -> ExporterProcess:
-        exporter = ExporterProcess(exporter_binary, tmp_path / f"exporter-{len(started)}.log", list(args))
+    def make(*args: str) -> Exporter:
+        exporter = Exporter(exporter_binary, tmp_path / f"exporter-{len(started)}.log", *args)
         started.append(exporter)
         exporter.start()
         return exporter

@@ -27,7 +27,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otlp import component_span, server_span, traces
-from rel_support import ROOT, RssSampler, total
+from rss import RssSampler
+from tests.support.exporter import total
+from tests.support.paths import ROOT
 
 SENDERS = 8
 SENDERS_SECONDS = 15

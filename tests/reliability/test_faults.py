@@ -28,7 +28,9 @@ import pytest
 import requests
 
 from otlp import server_span, traces
-from rel_support import ROOT, Prometheus, metric_samples, total
+from tests.support.exporter import total
+from tests.support.paths import ROOT
+from tests.support.prometheus import Prometheus
 
 OUT = ROOT / "target" / "reliability"
 PREDICT_BODY = (ROOT / "bench" / "wrk" / "predict-one.json").read_bytes()

@@ -15,7 +15,8 @@ import re
 import shutil
 import subprocess
 
-from rel_support import ROOT, RssSampler
+from rss import RssSampler
+from tests.support.paths import ROOT
 
 DURATION_S = int(os.environ.get("RELIABILITY_LOAD_SECONDS", "60"))
 CONNECTIONS = 256

@@ -22,16 +22,16 @@ the service cannot choose: the client-controlled path reaches the exporter only 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import struct
-import sys
 
 import pytest
 import requests
 
 from otlp import kv, server_span, traces
-from rel_support import ROOT, LoggedProcess, free_port, integration, metric_samples, stop, total, wait_until_serving
+from tests.support.exporter import metric_samples, total
+from tests.support.paths import API_WASM
+from tests.support.service import serve_component, serve_local
 
 AGE, SBP, CHOL, HDL, EGFR = 61.4321, 137.777, 212.345, 47.6543, 88.8765
 SECRET_VALUE = "Zx9PatientSecretValue"
@@ -160,29 +160,15 @@ def service_requests() -> list[tuple[str, str, dict, bytes | None]]:
     return requests_
 
 
-def start_logged(command: list[str], url: str, log) -> LoggedProcess:
-    server = LoggedProcess(command, log)
-    server.start()
-    wait_until_serving(f"{url}/healthz", server.process)
-    return server
-
-
 @pytest.fixture
 def logged_services(tmp_path):
     """The API component alone, and the whole app through serve_local.py, logging to files."""
     servers = {}
-    port = free_port()
-    servers["wasmtime serve"] = (f"http://127.0.0.1:{port}", start_logged(
-        [integration.WASMTIME, "serve", "--addr", f"127.0.0.1:{port}", "-S", "cli", str(integration.API_WASM)],
-        f"http://127.0.0.1:{port}", tmp_path / "wasmtime.log"))
-    port = free_port()
-    servers["serve_local.py"] = (f"http://127.0.0.1:{port}", start_logged(
-        [sys.executable, str(ROOT / "scripts" / "serve_local.py"), "--listen", f"127.0.0.1:{port}"],
-        f"http://127.0.0.1:{port}", tmp_path / "serve_local.log"))
+    servers["wasmtime serve"] = serve_component(API_WASM, tmp_path / "wasmtime.log")
+    servers["serve_local.py"] = serve_local(tmp_path / "serve_local.log")
     yield servers
     for _, server in servers.values():
-        if server.process.poll() is None:
-            stop(server.process)
+        server.stop()
 
 
 def test_patient_values_reach_no_log_and_no_error_message_of_the_service(logged_services):
@@ -201,8 +187,8 @@ def test_patient_values_reach_no_log_and_no_error_message_of_the_service(logged_
                                                     + NUMBER_FORMS[4:5] + [SECRET_VALUE]):
                 findings.append((name, method, path, response.status_code, "a success echoes an input",
                                  response.text[:300]))
-        stop(server.process)
-        text = server.text()
+        server.stop()
+        text = server.log_text()
         # The capture works: each server's start-up line is there.
         assert "Serving" in text, (name, text[:500])
         for line in text.splitlines():
@@ -261,7 +247,7 @@ def test_patient_values_reach_no_metric_label_and_no_log_of_the_exporter(start_e
     ]
     metrics = exporter.scrape()
     exporter.stop()
-    log = exporter.server.text()
+    log = exporter.log_text()
 
     assert [r.status_code for r in refusals] == [400, 400, 400, 400, 404, 415], [r.text for r in refusals]
     findings = [("answer", r.status_code, leaks(r.text, EVERYTHING), r.text[:200])

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from rel_support import ROOT
+from tests.support.paths import ROOT
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance", "response_headers_conformance"]

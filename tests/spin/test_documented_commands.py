@@ -9,44 +9,21 @@ command itself stays as written.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 import requests
 
-from conftest import ROOT, integration
+from tests.support.markdown import code_blocks, section
+from tests.support.paths import ROOT
+from tests.support.ports import free_port
+from tests.support.processes import Process
 
 README = ROOT / "README.md"
 EXPORTER_README = ROOT / "exporter" / "README.md"
-
-
-def section(path, heading: str) -> str:
-    """The text of a markdown section, up to the next heading of the same or a higher level
-    (lines inside fenced code blocks, such as shell comments, are not headings)."""
-    level = len(heading.split(" ")[0])
-    lines, taken, fenced = path.read_text().splitlines(), None, False
-    for index, line in enumerate(lines):
-        if line.startswith("```"):
-            fenced = not fenced
-        elif not fenced and line == heading:
-            taken = [line]
-            continue
-        elif not fenced and taken is not None and re.match(rf"#{{1,{level}}} ", line):
-            break
-        if taken is not None:
-            taken.append(line)
-    assert taken is not None, f"{heading} is not in {path}"
-    return "\n".join(taken) + "\n"
-
-
-def code_blocks(text: str, language: str = r"\w*") -> list[str]:
-    """The fenced code blocks of `language` (default: any, or none)."""
-    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 
 def commands(block: str) -> list[str]:
@@ -67,28 +44,21 @@ def commands(block: str) -> list[str]:
 
 
 class Background:
-    """Commands that serve until stopped, each in its own process group."""
+    """Commands that serve until stopped, each in its own process group, interrupted at the end
+    as a user at its terminal would (Ctrl-C)."""
 
     def __init__(self, logdir):
         self.logdir, self.processes = logdir, []
 
-    def start(self, command: str, env=None) -> subprocess.Popen:
-        log = open(self.logdir / f"background-{len(self.processes)}.log", "wb")
-        process = subprocess.Popen(["bash", "-c", command], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})}, start_new_session=True)
-        self.processes.append(process)
+    def start(self, command: str, env=None) -> Process:
+        process = Process(["bash", "-c", command], self.logdir / f"background-{len(self.processes)}.log", env=env,
+                          cwd=ROOT, own_group=True, stop_signal=signal.SIGINT)
+        self.processes.append(process.start())
         return process
 
     def stop(self) -> None:
         for process in self.processes:
-            try:
-                os.killpg(process.pid, signal.SIGINT)
-                process.wait(timeout=15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(process.pid, signal.SIGKILL)
-
-    def log(self, index: int) -> str:
-        return (self.logdir / f"background-{index}.log").read_text(errors="replace")
+            process.stop(timeout=15)
 
 
 @pytest.fixture
@@ -102,26 +72,6 @@ def run(command: str, timeout: float = 900) -> str:
     result = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
     return result.stdout
-
-
-def wait_for(url: str, process: subprocess.Popen, output, timeout: float = 900) -> None:
-    """The integration suite's wait, with the command's own output when it fails."""
-    try:
-        integration.wait_until_serving(url, process, timeout)
-    except (RuntimeError, TimeoutError) as failed:
-        raise AssertionError(output()) from failed
-
-
-def wait_for_listener(port: int, process: subprocess.Popen, output, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, output()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, f"nothing listens on {port}: {output()}"
-            time.sleep(0.2)
 
 
 def port_is_free(port: int) -> bool:
@@ -139,9 +89,9 @@ def test_the_readmes_with_spin_command_builds_and_serves(background):
     (block,) = code_blocks(section(README, "### With Spin"), "sh")
     (command,) = commands(block)
     assert command.startswith("spin build --up"), command
-    listen = f"127.0.0.1:{integration.free_port()}"
+    listen = f"127.0.0.1:{free_port()}"
     process = background.start(command, env={"SPIN_HTTP_LISTEN_ADDR": listen})
-    wait_for(f"http://{listen}/healthz", process, lambda: background.log(0))
+    process.wait_for_http(f"http://{listen}/healthz", timeout=900)  # `spin build` first
 
     # The README's "Try it" request, against the app the command serves.
     (try_it,) = [b for b in code_blocks(README.read_text(), "sh") if b.startswith("curl -s localhost:3000/predict")]
@@ -164,11 +114,10 @@ def test_the_exporters_local_loop_shows_the_documented_lines(background):
     for step in steps:
         if step in servers:
             process = background.start(step)
-            index = len(background.processes) - 1
             if "model-exporter" in step:
-                wait_for("http://127.0.0.1:9464/readyz", process, lambda: background.log(index), timeout=120)
+                process.wait_for_http("http://127.0.0.1:9464/readyz", timeout=120)
             else:  # a connection only: a request would be one more than the README counts
-                wait_for_listener(3000, process, lambda: background.log(index))
+                process.wait_for_port(3000, timeout=120)
         else:
             output = run(step)
     # The last step's scrape holds every line the README shows from it.

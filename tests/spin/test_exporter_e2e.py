@@ -19,8 +19,9 @@ from collections import Counter
 import pytest
 import requests
 
-from conftest import ROOT, integration
-from rel_support import Prometheus
+from tests.support.paths import MANIFEST, ROOT
+from tests.support.prometheus import Prometheus
+from tests.support.spin import start_spin
 
 DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
 JOB = "model-api-metrics"
@@ -102,8 +103,8 @@ def wait_for(prometheus: Prometheus, query: str, expected: float, timeout: float
 @pytest.fixture
 def monitored(exporter, tmp_path):
     """Spin exporting to the exporter, Prometheus scraping the exporter: (service url, prometheus)."""
-    url, spin = integration.start_spin(
-        integration.MANIFEST, tmp_path / "spin",
+    url, spin = start_spin(
+        MANIFEST, tmp_path / "spin",
         env={"OTEL_EXPORTER_OTLP_ENDPOINT": exporter.otlp, "OTEL_METRIC_EXPORT_INTERVAL": "1000",
              "OTEL_BSP_SCHEDULE_DELAY": "500"})
     (tmp_path / "prometheus").mkdir()
@@ -113,7 +114,7 @@ def monitored(exporter, tmp_path):
         yield url, prometheus
     finally:
         prometheus.stop()
-        integration.stop(spin)
+        spin.stop()
 
 
 def test_spins_telemetry_reaches_prometheus_with_exactly_the_requests_sent(monitored):

@@ -12,16 +12,17 @@ import tomllib
 import pytest
 import requests
 
-from conftest import integration
+from tests.support import spin
+from tests.support.paths import MANIFEST as MANIFEST_PATH
 
-MANIFEST = tomllib.loads(integration.MANIFEST.read_text())
+MANIFEST = tomllib.loads(MANIFEST_PATH.read_text())
 PATIENT = {"age": 55, "sex": "male", "race": "white", "total_cholesterol": 213,
            "hdl_cholesterol": 50, "systolic_bp": 120, "egfr": 90}
 
 
 def test_spin_lists_every_route_of_the_manifest(tmp_path):
-    url, process = integration.start_spin(integration.MANIFEST, tmp_path)
-    integration.stop(process)
+    url, process = spin.start_spin(MANIFEST_PATH, tmp_path)
+    process.stop()
     output = (tmp_path / "spin.log").read_text()
     assert f"Serving {url}" in output, output
     listed = re.findall(rf"^\s+(\w+): {re.escape(url)}(\S*)", output, flags=re.M)
@@ -61,11 +62,11 @@ def test_the_models_spin_composed_in_are_ready_and_answer_under_their_own_names(
 
 def test_spin_refuses_a_dependency_name_that_breaks_its_rules(tmp_path):
     """What `spin up` said of the manifest of issue 10, whose JSON schema test passed."""
-    text = integration.MANIFEST.read_text()
+    text = MANIFEST_PATH.read_text()
     broken = re.sub(r"^prevent = ", '"prevent-2023" = ', text, flags=re.M)
     assert broken != text
-    manifest = integration.manifest_copy(broken, tmp_path)
-    result = subprocess.run(integration.spin_up_command(manifest, "127.0.0.1:0", tmp_path),
+    manifest = spin.manifest_copy(broken, tmp_path)
+    result = subprocess.run(spin.spin_up_command(manifest, "127.0.0.1:0", tmp_path),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "'-'-separated words must start with an ASCII letter; got '2'" in result.stderr, result.stderr

@@ -18,7 +18,10 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, integration
+from tests.support.paths import ROOT
+from tests.support.ports import free_port
+from tests.support.processes import Process
+from tests.support.spin import start_spin
 
 DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
 DOCUMENTED_REGISTRY = "k3d-registry.localhost:5000"
@@ -44,21 +47,16 @@ def registry(tmp_path_factory) -> str:
     binary = shutil.which("docker-registry")
     assert binary, "docker-registry is not installed (scripts/setup.sh test installs it)"
     workdir = tmp_path_factory.mktemp("registry")
-    address = f"127.0.0.1:{integration.free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     config = workdir / "config.yml"
     config.write_text(
         "version: 0.1\n"
         "log: {level: warn}\n"
         f"storage: {{filesystem: {{rootdirectory: {workdir / 'storage'}}}}}\n"
         f"http: {{addr: '{address}'}}\n")
-    log = open(workdir / "registry.log", "wb")
-    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
-    try:
-        integration.wait_until_serving(f"http://{address}/v2/", process)
+    with Process([binary, "serve", config], workdir / "registry.log").start() as process:
+        process.wait_for_http(f"http://{address}/v2/")
         yield address
-    finally:
-        integration.stop(process)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +160,7 @@ SAME_ANSWERS = [
 
 def test_spin_up_of_the_pushed_reference_serves_the_same_answers(pushed, app_url, tmp_path):
     started = time.monotonic()
-    url, process = integration.start_spin(pushed, tmp_path / "state", "--insecure",
-                                          "--cache-dir", str(tmp_path / "cache"))
+    url, process = start_spin(pushed, tmp_path / "state", "--insecure", "--cache-dir", str(tmp_path / "cache"))
     try:
         for method, path, body in SAME_ANSWERS:
             local = requests.request(method, f"{app_url}{path}", json=body, timeout=10)
@@ -172,5 +169,5 @@ def test_spin_up_of_the_pushed_reference_serves_the_same_answers(pushed, app_url
             assert pulled.headers["content-type"] == local.headers["content-type"], path
             assert pulled.content == local.content, path
     finally:
-        integration.stop(process)
+        process.stop()
     assert time.monotonic() - started < 120
