@@ -1,24 +1,44 @@
 #!/usr/bin/env bash
-# HTTP throughput of the release component under `wasmtime serve`, measured with wrk:
+# What a request to the service costs over HTTP under `wasmtime serve`, measured with wrk: the
+# repository's one HTTP benchmark (docs/performance.md has the figures and says which command
+# produced which). Two modes, one per question:
 #
-#   (a) POST /predict with one PCE 2013 patient vs the same request to a trivial "hello"
-#       component (bench/hello-component, same SDK and entry-point style), and their ratio;
-#   (b) POST /predict with a generated batch of 1000 valid patients: patients per second
-#       (requests/s x 1000) and latency percentiles.
+#   scripts/bench-http.sh                                 # BENCH_MODE=throughput, the default
+#
+#     How many requests does the service answer, against a component that does nothing?
+#     (a) POST /predict with one PCE 2013 patient vs the same request to a trivial "hello"
+#         component (bench/hello-component, same SDK and entry-point style), and their ratio;
+#     (b) POST /predict with a generated batch of 1000 valid patients: patients per second
+#         (requests/s x 1000) and latency percentiles.
+#     SINGLE_WASM=path adds the single-component build as a third server per round in (a), for
+#     the composed-vs-single throughput comparison.
+#
+#   SINGLE_WASM=path BENCH_MODE=latency scripts/bench-http.sh
+#
+#     What does one request cost in the composed build against the single-component build?
+#     One request at a time (wrk -t1 -c1), so the figures are per-request costs rather than
+#     queueing: GET /healthz, GET /v2/models/pce-2013/ready and POST /predict, the two builds
+#     alternating, LATENCY_ROUNDS times, one line per run (requests/s, p50 and p90).
 #
 # model-api is the composed component (target/composed/api.wasm: the HTTP component with its
-# model components, as Spin composes it). SINGLE_WASM=path adds a third server per round, e.g.
-# the single-component build of commit dccff36 (the HTTP component linking the equations
-# itself), for the composed-vs-single comparison in docs/performance.md.
+# model components, as Spin composes it). The single-component build is the last commit before
+# the split, dccff36 (the HTTP component linking the equations itself):
+#   git worktree add /tmp/single dccff36 && (cd /tmp/single && \
+#     cargo build --target wasm32-wasip2 --release -p model-api)
+#   SINGLE_WASM=/tmp/single/target/wasm32-wasip2/release/model_api.wasm scripts/bench-http.sh
 #
-# The servers run one at a time so they never share the CPU: hello, then model-api, then the
-# pair again (two rounds). Optionally (BENCH_VARIANTS=1, the default) one more round of (a)
-# under each of the wasmtime tuning flags below. Logs, the generated batch and a results TSV
-# go to target/bench-http/.
+# Either mode first builds what it serves (scripts/build.sh api; the hello component for
+# throughput). Servers run one at a time, each on a free loopback port, so they never share the
+# CPU. Throughput: hello, then model-api, then the pair again (two rounds); optionally
+# (BENCH_VARIANTS=1, the default) one more round of (a) under each of the wasmtime tuning flags
+# below; before each run the script waits for a quiet machine and measures what else ran (see
+# wait_quiet and bench). Logs, the generated batch and a results TSV go to target/bench-http/.
 #
-# Knobs (environment): WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_DURATION (20s),
-# BATCH_CONNECTIONS (4), BATCH_TIMEOUT (10s), BENCH_ROUNDS (2), BENCH_VARIANTS (1),
-# BENCH_BATCH (1000), BENCH_QUIET_WAIT (300), BENCH_MAX_OTHER (10), BENCH_ATTEMPTS (3).
+# Knobs (environment): BENCH_MODE (throughput), WASMTIME_FLAGS (none; flags every server gets,
+# e.g. "-O pooling-allocator=y"). Throughput: WRK_THREADS (2), WRK_CONNECTIONS (32),
+# WRK_DURATION (20s), BATCH_CONNECTIONS (4), BATCH_TIMEOUT (10s), BENCH_ROUNDS (2),
+# BENCH_VARIANTS (1), BENCH_BATCH (1000), BENCH_QUIET_WAIT (300), BENCH_MAX_OTHER (10),
+# BENCH_ATTEMPTS (3). Latency: LATENCY_ROUNDS (3), LATENCY_DURATION (8s).
 #
 # The batch runs with fewer connections than (a): a 1000-patient request takes tens of
 # milliseconds of CPU, so 32 of them in flight on 2 cores only measure queueing (latency
@@ -26,6 +46,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+MODE="${BENCH_MODE:-throughput}"
 THREADS="${WRK_THREADS:-2}"
 CONNECTIONS="${WRK_CONNECTIONS:-32}"
 DURATION="${WRK_DURATION:-20s}"
@@ -34,8 +55,12 @@ VARIANTS="${BENCH_VARIANTS:-1}"
 BATCH="${BENCH_BATCH:-1000}"
 BATCH_CONNECTIONS="${BATCH_CONNECTIONS:-4}"
 BATCH_TIMEOUT="${BATCH_TIMEOUT:-10s}"
-# Flags every server gets: wasmtime serve's defaults plus the CLI world (stdio, env, clocks).
-BASE_FLAGS=(-S cli)
+LATENCY_ROUNDS="${LATENCY_ROUNDS:-3}"
+LATENCY_DURATION="${LATENCY_DURATION:-8s}"
+# Flags every server gets: wasmtime serve's defaults plus the CLI world (stdio, env, clocks),
+# and WASMTIME_FLAGS.
+read -r -a EXTRA_FLAGS <<<"${WASMTIME_FLAGS:-}"
+BASE_FLAGS=(-S cli "${EXTRA_FLAGS[@]}")
 # Tuning flags tried in the variant rounds. opt-level=2 is Cranelift's default in wasmtime 48,
 # so it is a control: any difference it shows is noise.
 VARIANT_FLAGS=("-O opt-level=2" "-O pooling-allocator=y")
@@ -54,22 +79,34 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 for tool in wrk wasmtime curl python3; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH (scripts/setup.sh test installs it)"
 done
+case "$MODE" in
+  throughput) ;;
+  latency) [ -n "${SINGLE_WASM:-}" ] || die "BENCH_MODE=latency compares against SINGLE_WASM (see the header)" ;;
+  *) die "BENCH_MODE is throughput or latency, not $MODE" ;;
+esac
 
 say "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 say "$(wasmtime --version); $(rustc --version); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 say "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src crates Cargo.toml Cargo.lock || echo ' + uncommitted changes to src, crates or Cargo.*')"
-say "wrk ${WRK_ARGS[*]} (batch: ${BATCH_WRK_ARGS[*]}); wasmtime serve --addr 127.0.0.1:PORT ${BASE_FLAGS[*]} [variant flags]"
+if [ "$MODE" = throughput ]; then
+  say "wrk ${WRK_ARGS[*]} (batch: ${BATCH_WRK_ARGS[*]}); wasmtime serve --addr 127.0.0.1:PORT ${BASE_FLAGS[*]} [variant flags]"
+else
+  say "wrk -t1 -c1 -d$LATENCY_DURATION --latency; wasmtime serve --addr 127.0.0.1:PORT ${BASE_FLAGS[*]}; $LATENCY_ROUNDS rounds"
+fi
 
 say "building release components"
 scripts/build.sh api
-cargo build --target wasm32-wasip2 --release -p hello-component
+if [ "$MODE" = throughput ]; then
+  cargo build --target wasm32-wasip2 --release -p hello-component
+fi
 ls -l "$RELEASE"/*.wasm target/composed/api.wasm ${SINGLE_WASM:+"$SINGLE_WASM"}
 
 # --- request bodies ---------------------------------------------------------------------------
 
 BATCH_FILE="$OUT/batch-$BATCH.json"
-say "generating $BATCH_FILE"
-python3 - "$BATCH" "$BATCH_FILE" <<'PY'
+generate_batch() {
+  say "generating $BATCH_FILE"
+  python3 - "$BATCH" "$BATCH_FILE" <<'PY'
 """A deterministic, realistic mix of valid PCE 2013 patients (ages 40-79, both sexes, the three
 race groups, typical distributions of cholesterol and blood pressure, some in mmol/L, optional
 false flags sometimes omitted, sometimes the `cholesterol` alias)."""
@@ -106,7 +143,8 @@ for _ in range(count):
 with open(path, "w") as f:
     json.dump({"instances": patients, "model": "pce-2013"}, f, separators=(",", ":"))
 PY
-say "batch body: $(wc -c <"$BATCH_FILE") bytes, $BATCH patients"
+  say "batch body: $(wc -c <"$BATCH_FILE") bytes, $BATCH patients"
+}
 
 # --- servers ----------------------------------------------------------------------------------
 
@@ -194,7 +232,7 @@ bench() {
   [ $# -gt 0 ] && args=("$@")
   local log="$OUT/wrk-$label-r$round-${variant// /_}.log"
   local attempt busy0 server0 start end busy1 server1 wrk_cpu line cpu other
-  local best="" best_other=101
+  local best="" best_other=""
   local TIMEFORMAT='%U %S'
   for attempt in $(seq 1 "${BENCH_ATTEMPTS:-3}"); do
     wait_quiet
@@ -216,7 +254,7 @@ bench() {
           100 * server / cap, 100 * w / cap, 100 * other / cap }')
     other=$(sed -n 's/.*cpu_other=\([0-9]*\).*/\1/p' <<<"$cpu")
     say "cpu during the run: $cpu"
-    if [ "$other" -lt "$best_other" ]; then
+    if [ -z "$best" ] || [ "$other" -lt "$best_other" ]; then  # (other may round above 100)
       best_other=$other
       best="${line#WRK_RESULT } $cpu"
       cp "$log" "$log.kept"
@@ -262,22 +300,61 @@ PY
   stop_server
 }
 
-: >"$RESULTS"
-for r in $(seq 1 "$ROUNDS"); do
-  round "$r" default
-done
-if [ "$VARIANTS" = 1 ]; then
-  for flags in "${VARIANT_FLAGS[@]}"; do
-    # shellcheck disable=SC2086  # "-O key=value" is deliberately split into two arguments
-    round 1 "$flags" $flags
+# throughput: the rounds of (a) and (b), then the summary of their results.
+throughput() {
+  local r flags
+  generate_batch
+  : >"$RESULTS"
+  for r in $(seq 1 "$ROUNDS"); do
+    round "$r" default
   done
-fi
+  if [ "$VARIANTS" = 1 ]; then
+    for flags in "${VARIANT_FLAGS[@]}"; do
+      # shellcheck disable=SC2086  # "-O key=value" is deliberately split into two arguments
+      round 1 "$flags" $flags
+    done
+  fi
+  summary
+}
 
-# --- summary ----------------------------------------------------------------------------------
+# --- latency, one request at a time -----------------------------------------------------------
 
-echo
-say "summary (wrk ${WRK_ARGS[*]}, batch ${BATCH_WRK_ARGS[*]}; wasmtime serve ${BASE_FLAGS[*]} [+ variant]; $(date -u '+%Y-%m-%d %H:%M UTC'))"
-python3 - "$RESULTS" "$BATCH" <<'PY'
+# latency: the single-component build (SINGLE_WASM) and the composed one, alternately, each
+# alone on the CPU, LATENCY_ROUNDS times; against each, every request below for LATENCY_DURATION
+# over one connection. One line per run; fails on any answer that is not 2xx.
+latency() {
+  local round build wasm request path out rps p50 p90
+  local args=()
+  say "latency runs, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf '%-6s %-9s %-30s %10s %10s %10s\n' round build request req/s p50_us p90_us
+  for round in $(seq 1 "$LATENCY_ROUNDS"); do
+    for build in single composed; do
+      wasm=$SINGLE_WASM
+      if [ "$build" = composed ]; then wasm=target/composed/api.wasm; fi
+      start_server "$build" "$wasm"
+      for request in "GET /healthz" "GET /v2/models/pce-2013/ready" "POST /predict"; do
+        path=${request#* }
+        args=()
+        if [ "${request%% *}" = POST ]; then args=(-s bench/wrk/post-file.lua); fi
+        out=$(WRK_BODY_FILE="$ONE_FILE" wrk -t1 -c1 -d"$LATENCY_DURATION" --latency "${args[@]}" \
+          "http://127.0.0.1:$PORT$path")
+        if grep -q "Non-2xx" <<<"$out"; then die "non-2xx answers for $request ($build)"; fi
+        rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+        p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+        p90=$(awk '$1 == "90%" {print $2}' <<<"$out")
+        printf '%-6s %-9s %-30s %10s %10s %10s\n' "$round" "$build" "$request" "$rps" "$p50" "$p90"
+      done
+      stop_server
+    done
+  done
+}
+
+# --- summary of the throughput runs -------------------------------------------------------------
+
+summary() {
+  echo
+  say "summary (wrk ${WRK_ARGS[*]}, batch ${BATCH_WRK_ARGS[*]}; wasmtime serve ${BASE_FLAGS[*]} [+ variant]; $(date -u '+%Y-%m-%d %H:%M UTC'))"
+  python3 - "$RESULTS" "$BATCH" <<'PY'
 import sys
 
 rows = []
@@ -327,3 +404,10 @@ if bad:
     sys.exit(f"responses with status > 399 or socket errors in {bad}")
 print("no response with status > 399 and no socket errors in any run (and curl saw 200 from each)")
 PY
+}
+
+if [ "$MODE" = latency ]; then
+  latency
+else
+  throughput
+fi
