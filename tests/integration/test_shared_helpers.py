@@ -7,14 +7,24 @@ repository root on the import path), and done one way:
 - only tests/support starts a child process with subprocess's Popen: a server started anywhere
   else needs its own wait-until-ready loop, which is what tests/support/processes.py is for.
   Files that may anyway are in POPEN_ALLOWED, each with its reason.
+
+And that one way does what the suites rely on: a server that exits or never answers fails the
+wait with its log's last lines and is stopped, and a process group is stopped whole.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
 
 from tests.support.paths import ROOT
+from tests.support.ports import free_port
+from tests.support.processes import NotReady, Process
 
 SUPPORT = "tests/support/"
 POPEN_ALLOWED = {
@@ -71,3 +81,43 @@ def test_only_the_shared_helpers_start_processes_with_popen():
     files = python_files()
     for name in POPEN_ALLOWED:
         assert lines_matching(POPEN, {name: files[name]}), f"{name} no longer starts a process: drop it from the list"
+
+
+# --- the shared wait: what a test sees when a server does not come up ----------------------------
+
+
+def test_a_process_that_exits_fails_the_wait_with_its_last_words(tmp_path):
+    process = Process([sys.executable, "-c", "print('port already taken'); raise SystemExit(3)"],
+                      tmp_path / "server.log").start()
+    with pytest.raises(NotReady, match=r"(?s)exited with status 3.*port already taken"):
+        process.wait_for_http(f"http://127.0.0.1:{free_port()}/healthz")
+
+
+def test_a_process_that_never_listens_fails_the_wait_and_is_stopped(tmp_path):
+    process = Process([sys.executable, "-c", "import time; print('still loading', flush=True); time.sleep(60)"],
+                      tmp_path / "server.log").start()
+    with pytest.raises(NotReady, match=r"(?s)did not answer a listener on 127\.0\.0\.1:\d+ within 0\.5 s.*still loading"):
+        process.wait_for_port(free_port(), timeout=0.5)
+    assert not process.running
+
+
+def test_stopping_a_process_group_stops_what_its_shell_started(tmp_path):
+    process = Process(["bash", "-c", "sleep 60 & echo $!; wait"], tmp_path / "shell.log", own_group=True).start()
+    deadline = time.monotonic() + 10
+    while not process.log_text().strip():
+        assert time.monotonic() < deadline, "the shell did not say its child's pid"
+        time.sleep(0.05)
+    child = int(process.log_text().split()[0])
+    process.stop()
+    while running(child):
+        assert time.monotonic() < deadline, f"the shell's child {child} outlived stop()"
+        time.sleep(0.05)
+
+
+def running(pid: int) -> bool:
+    """Whether a process exists and has not exited (a zombie, not yet reaped, has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
