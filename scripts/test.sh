@@ -55,6 +55,9 @@ cargo deny --manifest-path fuzz/Cargo.toml --config deny.toml --workspace \
 scripts/sbom.sh
 .venv/bin/pytest tests/supply_chain -q
 
+echo "==> architecture: no module cycle in the domain crate or the exporter, no long exporter file"
+.venv/bin/pytest tests/architecture -q
+
 echo "==> native tests"
 cargo test --workspace --all-targets
 cargo test --workspace --doc

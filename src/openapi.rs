@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::catalog::{Catalog, ServedModel};
 use crate::predict::MAX_INSTANCES;
+use crate::problem::ApiError;
 
 /// Every member that depends on the models is `null` here; a unit test checks that none
 /// names a model.
@@ -19,10 +20,16 @@ const DOCUMENT: &str = include_str!("openapi/document.json");
 /// The models the document describes, the default first.
 type Models<'c> = [ServedModel<'c>];
 
-pub fn openapi_document(catalog: &Catalog) -> Value {
+/// The document, or [`ApiError::BrokenBuild`] if the fixed part built in is not a JSON object
+/// (a unit test parses it, so only a broken build gets there): never a document with parts
+/// missing.
+pub fn openapi_document(catalog: &Catalog) -> Result<Value, ApiError> {
     let models = &catalog.models()[..];
-    // The fixed part is parsed from a constant that a unit test parses: it cannot fail.
-    let mut document: Value = serde_json::from_str(DOCUMENT).unwrap_or_default();
+    const BROKEN: ApiError = ApiError::BrokenBuild("the OpenAPI document");
+    let mut document: Value = serde_json::from_str(DOCUMENT).map_err(|_| BROKEN)?;
+    if !document.is_object() {
+        return Err(BROKEN);
+    }
     let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
     let default_model = names.first().copied().unwrap_or_default();
 
@@ -76,7 +83,7 @@ pub fn openapi_document(catalog: &Catalog) -> Value {
         "Every outcome's risk as a fraction, by outcome name: {}.",
         outcomes_by_model(models)
     ));
-    document
+    Ok(document)
 }
 
 fn model_versions<'a>(models: &'a Models<'_>) -> Vec<&'a str> {
@@ -202,7 +209,7 @@ mod tests {
         }
         let mut found = Vec::new();
         nulls(
-            &openapi_document(&Catalog::linked()),
+            &openapi_document(&Catalog::linked()).expect("the built-in document is valid"),
             String::new(),
             &mut found,
         );

@@ -65,6 +65,10 @@ pub enum ApiError {
     },
     #[error("the request has {} invalid field(s)", .0.len())]
     InvalidInput(Vec<FieldIssue>),
+    /// Data built into the component is unusable: the build is broken, and says so rather than
+    /// answer with a part of it.
+    #[error("{0} built into this component is invalid; rebuild it")]
+    BrokenBuild(&'static str),
 }
 
 impl ApiError {
@@ -102,6 +106,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::MalformedJson { .. } => 400,
             ApiError::InvalidInput(_) => 422,
+            ApiError::BrokenBuild(_) => 500,
         }
     }
 
@@ -113,6 +118,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "Content Too Large",
             ApiError::MalformedJson { .. } => "Malformed JSON",
             ApiError::InvalidInput(_) => "Invalid input",
+            ApiError::BrokenBuild(_) => "Internal Server Error",
         }
     }
 

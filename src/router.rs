@@ -97,7 +97,10 @@ pub fn route_with(catalog: &Catalog, request: &Request) -> Response {
     }
     match route {
         Route::Health => Response::json(200, &serde_json::json!({"status": "ok"})),
-        Route::OpenApi => Response::json(200, &openapi_document(catalog)),
+        Route::OpenApi => match openapi_document(catalog) {
+            Ok(document) => Response::json(200, &document),
+            Err(error) => error.into_response(),
+        },
         Route::Predict => predict(catalog, request),
         Route::ServerMetadata => inference::server_metadata(),
         Route::ServerLive => inference::live(),

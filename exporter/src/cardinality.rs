@@ -1,11 +1,16 @@
 //! The series cap: a metric family that holds at most N label sets, folds the rest into one
-//! overflow series, and forgets series that stopped receiving data.
+//! overflow series, and forgets series that stopped receiving data. Every family the exporter
+//! exposes is one, the families it derives from spans as the ones it re-exports from Spin.
 //!
-//! A sender controls the label values we derive (routes, methods, model names), so without a
-//! cap a hostile or buggy one could grow memory without bound. Past the cap, OpenTelemetry's
-//! own rule applies (see the spanmetrics connector's `AggregationCardinalityLimit`): data is not
-//! lost but folded into one series whose every label is `overflow`, so totals stay right, and
-//! the number of folded observations is counted (`model_exporter_series_dropped_total`).
+//! A sender controls the label values we derive (routes, methods, model names, Spin's metric
+//! attributes), so without a cap a hostile or buggy one could grow memory without bound. Past
+//! the cap, OpenTelemetry's own rule applies (see the spanmetrics connector's
+//! `AggregationCardinalityLimit`): data is not lost but folded into one series whose labels say
+//! `overflow`, so totals stay right, and the number of folded observations is counted
+//! (`model_exporter_series_dropped_total`).
+//!
+//! The cap is a [`SeriesBudget`]: a family's own, or one shared by several families (Spin's
+//! metrics, whose names the sender chooses, share one budget, so adding names adds no room).
 //!
 //! One lock covers admission, update and expiry of a family, so a series can never be updated
 //! after it was expired and orphaned outside the cap. Translation aggregates a whole OTLP batch
@@ -14,138 +19,18 @@
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 
 use crate::labels::OverflowLabels;
 
-/// A counter value, updated under its family's lock (no atomics needed).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CounterCell {
-    value: u64,
-}
-
-impl CounterCell {
-    /// Adds `n`.
-    pub fn inc_by(&mut self, n: u64) {
-        self.value = self.value.saturating_add(n);
-    }
-
-    /// The current total.
-    pub fn get(&self) -> u64 {
-        self.value
-    }
-}
-
-impl EncodeMetric for CounterCell {
-    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
-        encoder.encode_counter::<NoLabelSet, _, u64>(&self.value, None)
-    }
-
-    fn metric_type(&self) -> MetricType {
-        MetricType::Counter
-    }
-}
-
-impl TypedMetric for CounterCell {
-    const TYPE: MetricType = MetricType::Counter;
-}
-
-/// A histogram with fixed bucket bounds; one cell can be merged into another with the same
-/// bounds, which is how a batch's observations are applied in one step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistogramCell {
-    /// `(upper bound, count in this bucket alone)`; the last bound is `+Inf`.
-    buckets: Vec<(f64, u64)>,
-    sum: f64,
-    count: u64,
-}
-
-impl HistogramCell {
-    /// An empty histogram with these finite, increasing upper bounds (and `+Inf`).
-    pub fn new(bounds: &[f64]) -> Self {
-        let mut buckets: Vec<(f64, u64)> = bounds
-            .iter()
-            .copied()
-            .filter(|b| b.is_finite())
-            .map(|b| (b, 0))
-            .collect();
-        buckets.push((f64::INFINITY, 0));
-        HistogramCell {
-            buckets,
-            sum: 0.0,
-            count: 0,
-        }
-    }
-
-    /// Records one value. Not-a-number is ignored: it has no bucket and would poison the sum.
-    pub fn observe(&mut self, value: f64) {
-        if value.is_nan() {
-            return;
-        }
-        let index = self.buckets.partition_point(|(bound, _)| *bound < value);
-        if let Some(bucket) = self.buckets.get_mut(index) {
-            bucket.1 += 1;
-        }
-        self.sum += value;
-        self.count += 1;
-    }
-
-    /// Adds another histogram's observations; bounds must be the same (they always are within a
-    /// family, whose constructor makes every cell).
-    pub fn merge(&mut self, other: &HistogramCell) {
-        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
-            mine.1 = mine.1.saturating_add(theirs.1);
-        }
-        self.sum += other.sum;
-        self.count = self.count.saturating_add(other.count);
-    }
-
-    /// Adds observations known only by their count and sum (they land in `+Inf`).
-    pub fn add_count_sum(&mut self, count: u64, sum: f64) {
-        if let Some(last) = self.buckets.last_mut() {
-            last.1 = last.1.saturating_add(count);
-        }
-        self.sum += sum;
-        self.count = self.count.saturating_add(count);
-    }
-
-    /// Number of observations.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Sum of observations.
-    pub fn sum(&self) -> f64 {
-        self.sum
-    }
-
-    /// `(upper bound, count in this bucket alone)`.
-    pub fn buckets(&self) -> &[(f64, u64)] {
-        &self.buckets
-    }
-}
-
-impl EncodeMetric for HistogramCell {
-    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
-        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
-    }
-
-    fn metric_type(&self) -> MetricType {
-        MetricType::Histogram
-    }
-}
-
-impl TypedMetric for HistogramCell {
-    const TYPE: MetricType = MetricType::Histogram;
-}
-
-/// Self-metric handles a family reports into.
+/// Self-metric handles a family reports into (several families may share one set).
 #[derive(Debug, Clone, Default)]
 pub struct CapStats {
     /// Observations folded into the overflow series.
@@ -154,6 +39,60 @@ pub struct CapStats {
     pub expired: Counter,
     /// Series currently held (the overflow series included).
     pub series: Gauge,
+}
+
+impl CapStats {
+    /// Moves the series gauge by the change in a family's size; a delta rather than a set, so
+    /// families sharing the handles add up.
+    fn resized(&self, before: usize, after: usize) {
+        match after.cmp(&before) {
+            std::cmp::Ordering::Greater => {
+                self.series.inc_by((after - before) as i64);
+            }
+            std::cmp::Ordering::Less => {
+                self.series.dec_by((before - after) as i64);
+            }
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+}
+
+/// How many series (overflow series not counted) one or more families may hold together.
+#[derive(Debug, Clone)]
+pub struct SeriesBudget {
+    limit: usize,
+    used: Arc<AtomicUsize>,
+}
+
+impl SeriesBudget {
+    /// Room for `limit` series; clones share it.
+    pub fn new(limit: usize) -> Self {
+        SeriesBudget {
+            limit,
+            used: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The most series it has room for.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Takes room for one series, if any is left.
+    fn take(&self) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                (used < self.limit).then_some(used + 1)
+            })
+            .is_ok()
+    }
+
+    /// Gives back room for `n` series.
+    fn give_back(&self, n: usize) {
+        if n > 0 {
+            self.used.fetch_sub(n, Ordering::AcqRel);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -165,7 +104,7 @@ struct Slot<C> {
 struct Store<L, C> {
     series: HashMap<L, Slot<C>>,
     overflow: Option<Slot<C>>,
-    cap: usize,
+    budget: SeriesBudget,
     make: Box<dyn Fn() -> C + Send + Sync>,
 }
 
@@ -179,7 +118,7 @@ impl<L: Debug, C: Debug> Debug for Store<L, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("series", &self.series.len())
-            .field("cap", &self.cap)
+            .field("budget", &self.budget)
             .finish()
     }
 }
@@ -217,11 +156,20 @@ where
 {
     /// A family of at most `cap` series (plus overflow), whose cells `make` creates.
     pub fn new(cap: usize, stats: CapStats, make: impl Fn() -> C + Send + Sync + 'static) -> Self {
+        Self::with_budget(SeriesBudget::new(cap), stats, make)
+    }
+
+    /// A family whose series count against `budget`, which other families may share.
+    pub fn with_budget(
+        budget: SeriesBudget,
+        stats: CapStats,
+        make: impl Fn() -> C + Send + Sync + 'static,
+    ) -> Self {
         CappedFamily {
             store: Arc::new(Mutex::new(Store {
                 series: HashMap::new(),
                 overflow: None,
-                cap,
+                budget,
                 make: Box::new(make),
             })),
             stats,
@@ -240,6 +188,7 @@ where
     /// stands for (what is counted as dropped if it overflows).
     pub fn batch(&self, now: Instant, f: impl FnOnce(&mut Batch<'_, L, C>)) {
         let mut store = self.lock();
+        let before = store.len();
         let mut batch = Batch {
             store: &mut store,
             now,
@@ -250,7 +199,7 @@ where
         if dropped > 0 {
             self.stats.dropped.inc_by(dropped);
         }
-        self.stats.series.set(store.len() as i64);
+        self.stats.resized(before, store.len());
     }
 
     /// Applies one update.
@@ -260,11 +209,15 @@ where
         admission
     }
 
-    /// Removes series last updated before `deadline`; returns how many.
-    pub fn expire(&self, deadline: Instant) -> usize {
+    /// Removes series last updated before `deadline`, after letting each remaining cell forget
+    /// its own stale state (`prune`); returns how many series were removed.
+    pub fn expire_with(&self, deadline: Instant, mut prune: impl FnMut(&mut C)) -> usize {
         let mut store = self.lock();
         let before = store.len();
+        let held = store.series.len();
         store.series.retain(|_, slot| slot.last_seen >= deadline);
+        let freed = held - store.series.len();
+        store.budget.give_back(freed);
         if store
             .overflow
             .as_ref()
@@ -272,12 +225,21 @@ where
         {
             store.overflow = None;
         }
+        let store = &mut *store;
+        for slot in store.series.values_mut().chain(store.overflow.as_mut()) {
+            prune(&mut slot.cell);
+        }
         let removed = before - store.len();
         if removed > 0 {
             self.stats.expired.inc_by(removed as u64);
         }
-        self.stats.series.set(store.len() as i64);
+        self.stats.resized(before, store.len());
         removed
+    }
+
+    /// Removes series last updated before `deadline`; returns how many.
+    pub fn expire(&self, deadline: Instant) -> usize {
+        self.expire_with(deadline, |_| {})
     }
 
     /// Number of series held, the overflow series included.
@@ -298,6 +260,33 @@ where
         }
         store.series.get(labels).map(|s| s.cell.clone())
     }
+
+    /// Writes every series, sorted by labels so the exposition is stable from scrape to scrape
+    /// (and testable), the overflow series last.
+    pub fn encode_series(&self, encoder: &mut MetricEncoder<'_>) -> Result<(), std::fmt::Error>
+    where
+        L: EncodeLabelSet,
+        C: EncodeMetric,
+    {
+        let store = self.lock();
+        let mut series: Vec<(&L, &Slot<C>)> = store.series.iter().collect();
+        series.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (labels, slot) in series {
+            slot.cell.encode(encoder.encode_family(labels)?)?;
+        }
+        if let Some(slot) = &store.overflow {
+            let labels = L::overflow();
+            slot.cell.encode(encoder.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl<L, C> Drop for Store<L, C> {
+    fn drop(&mut self) {
+        // A family dropped while holding series (Spin's, when its name expires) returns them.
+        self.budget.give_back(self.series.len());
+    }
 }
 
 /// Updates applied under one lock; see [`CappedFamily::batch`].
@@ -313,15 +302,26 @@ where
 {
     /// Updates the series of `labels`, creating it if there is room, else the overflow series.
     pub fn update(&mut self, labels: L, weight: u64, f: impl FnOnce(&mut C)) -> Admission {
+        self.update_admitted(labels, weight, |cell, _| f(cell))
+    }
+
+    /// Like [`Batch::update`], telling `f` which series it updates (the overflow series may
+    /// need to keep apart what its folded label sets would have kept apart).
+    pub fn update_admitted(
+        &mut self,
+        labels: L,
+        weight: u64,
+        f: impl FnOnce(&mut C, Admission),
+    ) -> Admission {
         let now = self.now;
         if let Some(slot) = self.store.series.get_mut(&labels) {
             slot.last_seen = now;
-            f(&mut slot.cell);
+            f(&mut slot.cell, Admission::Own);
             return Admission::Own;
         }
-        if self.store.series.len() < self.store.cap {
+        if self.store.budget.take() {
             let mut cell = (self.store.make)();
-            f(&mut cell);
+            f(&mut cell, Admission::Own);
             self.store.series.insert(
                 labels,
                 Slot {
@@ -338,7 +338,7 @@ where
             last_seen: now,
         });
         slot.last_seen = now;
-        f(&mut slot.cell);
+        f(&mut slot.cell, Admission::Overflow);
         Admission::Overflow
     }
 }
@@ -356,18 +356,7 @@ where
     C: Clone + EncodeMetric + TypedMetric + Debug + Send,
 {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
-        // Sorted, so that the exposition is stable from scrape to scrape (and testable).
-        let store = self.lock();
-        let mut series: Vec<(&L, &Slot<C>)> = store.series.iter().collect();
-        series.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (labels, slot) in series {
-            slot.cell.encode(encoder.encode_family(labels)?)?;
-        }
-        if let Some(slot) = &store.overflow {
-            let labels = L::overflow();
-            slot.cell.encode(encoder.encode_family(&labels)?)?;
-        }
-        Ok(())
+        self.encode_series(&mut encoder)
     }
 
     fn metric_type(&self) -> MetricType {
@@ -380,97 +369,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::labels::{Handler, Method, RequestLabels, StatusClass};
-    use std::time::Duration;
-
-    fn labels(handler: &str) -> RequestLabels {
-        RequestLabels {
-            handler: Handler(Arc::from(handler)),
-            method: Method::Get,
-            status: StatusClass::Success,
-        }
-    }
-
-    /// Past the cap, new label sets fold into one overflow series and are counted.
-    #[test]
-    fn new_series_past_the_cap_fold_into_overflow() {
-        let stats = CapStats::default();
-        let family = CappedFamily::<RequestLabels, CounterCell>::new(2, stats.clone(), || {
-            CounterCell::default()
-        });
-        assert_eq!(
-            family.update(labels("/a"), 1, |c| c.inc_by(1)),
-            Admission::Own
-        );
-        assert_eq!(
-            family.update(labels("/b"), 1, |c| c.inc_by(1)),
-            Admission::Own
-        );
-        assert_eq!(
-            family.update(labels("/c"), 5, |c| c.inc_by(5)),
-            Admission::Overflow
-        );
-        assert_eq!(
-            family.update(labels("/d"), 1, |c| c.inc_by(1)),
-            Admission::Overflow
-        );
-        // An existing series still updates in place.
-        assert_eq!(
-            family.update(labels("/a"), 1, |c| c.inc_by(1)),
-            Admission::Own
-        );
-        assert_eq!(family.len(), 3);
-        assert_eq!(family.get(&labels("/a")).map(|c| c.get()), Some(2));
-        assert_eq!(
-            family.get(&RequestLabels::overflow()).map(|c| c.get()),
-            Some(6)
-        );
-        assert_eq!(stats.dropped.get(), 6);
-        assert_eq!(stats.series.get(), 3);
-    }
-
-    /// Series that stop receiving data expire, and free room under the cap.
-    #[test]
-    fn stale_series_expire() {
-        let stats = CapStats::default();
-        let family = CappedFamily::<RequestLabels, CounterCell>::new(1, stats.clone(), || {
-            CounterCell::default()
-        });
-        let start = Instant::now();
-        family.batch(start, |b| {
-            b.update(labels("/a"), 1, |c| c.inc_by(1));
-            b.update(labels("/b"), 1, |c| c.inc_by(1));
-        });
-        let later = start + Duration::from_secs(60);
-        assert_eq!(family.expire(later), 2);
-        assert!(family.is_empty());
-        assert_eq!(stats.expired.get(), 2);
-        assert_eq!(
-            family.update(labels("/b"), 1, |c| c.inc_by(1)),
-            Admission::Own
-        );
-    }
-
-    /// Buckets count each value once, in the first bucket whose bound is not below it.
-    #[test]
-    fn histogram_buckets_are_upper_inclusive() {
-        let mut h = HistogramCell::new(&[0.1, 0.5, 1.0]);
-        for v in [0.1, 0.2, 0.5, 7.0, f64::NAN] {
-            h.observe(v);
-        }
-        assert_eq!(
-            h.buckets(),
-            &[(0.1, 1), (0.5, 2), (1.0, 0), (f64::INFINITY, 1)]
-        );
-        assert_eq!(h.count(), 4);
-        let mut total = HistogramCell::new(&[0.1, 0.5, 1.0]);
-        total.merge(&h);
-        total.merge(&h);
-        assert_eq!(total.count(), 8);
-        assert!((total.sum() - 15.6).abs() < 1e-9);
-        total.add_count_sum(2, 1.0);
-        assert_eq!(total.buckets()[3], (f64::INFINITY, 4));
-    }
-}
+mod tests;

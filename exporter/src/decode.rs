@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use crate::families::Reason;
+use crate::self_metrics::Reason;
 
 /// How a body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,14 +91,14 @@ impl DecodeError {
     /// The self-metric reason.
     pub fn reason(&self) -> Reason {
         match self {
-            DecodeError::UnsupportedContentType => Reason::unsupported_content_type,
-            DecodeError::UnsupportedContentEncoding => Reason::unsupported_content_encoding,
-            DecodeError::TooLarge { .. } => Reason::body_too_large,
-            DecodeError::Timeout => Reason::body_timeout,
-            DecodeError::Read => Reason::body_unreadable,
-            DecodeError::Gzip => Reason::malformed_gzip,
-            DecodeError::Protobuf(_) => Reason::malformed_protobuf,
-            DecodeError::Json { .. } => Reason::malformed_json,
+            DecodeError::UnsupportedContentType => Reason::UnsupportedContentType,
+            DecodeError::UnsupportedContentEncoding => Reason::UnsupportedContentEncoding,
+            DecodeError::TooLarge { .. } => Reason::BodyTooLarge,
+            DecodeError::Timeout => Reason::BodyTimeout,
+            DecodeError::Read => Reason::BodyUnreadable,
+            DecodeError::Gzip => Reason::MalformedGzip,
+            DecodeError::Protobuf(_) => Reason::MalformedProtobuf,
+            DecodeError::Json { .. } => Reason::MalformedJson,
         }
     }
 }

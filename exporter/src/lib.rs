@@ -19,14 +19,17 @@
 //! ```
 //!
 //! The principal types: [`config::Config`] (flags and environment), [`routes::RouteTable`] (raw
-//! path → route template), [`families::Metrics`] (every family, declared once),
-//! [`cardinality::CappedFamily`] (the series cap and expiry), [`spin_metrics::SpinMetrics`] (Spin's
-//! metrics re-exported) [`pipeline::Pipeline`] (all of the above behind one value, used by the servers, tests and
-//! benchmarks) and [`server::Exporter`] (the two HTTP servers wired together).
+//! path → route template, generated from `spin.toml`), [`families::Metrics`] (the service's
+//! families, declared once), [`self_metrics::SelfMetrics`] (the exporter's own),
+//! [`cardinality::CappedFamily`] (the series cap and expiry, for every family),
+//! [`spin_metrics::SpinMetrics`] (Spin's metrics re-exported), [`pipeline::Pipeline`] (all of
+//! the above behind one value, used by the servers, tests and benchmarks) and
+//! [`server::Exporter`] (the two HTTP servers wired together).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod cardinality;
+pub mod cells;
 pub mod config;
 pub mod connections;
 pub mod decode;
@@ -37,6 +40,7 @@ pub mod logging;
 pub mod pipeline;
 pub mod receiver;
 pub mod routes;
+pub mod self_metrics;
 pub mod server;
 pub mod signal;
 pub mod spin_metrics;

@@ -10,8 +10,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prometheus_client::registry::Registry;
 
 use crate::exposition::Exposition;
-use crate::families::{FamilyName, Metrics, Signal};
+use crate::families::Metrics;
 use crate::routes::RouteTable;
+use crate::self_metrics::{FamilyName, Reason, Signal};
 use crate::spin_metrics::{PointReport, SpinMetrics};
 use crate::translate::{record_spans, SpanReport};
 
@@ -45,11 +46,7 @@ impl Pipeline {
         let report = record_spans(request, &self.routes, &self.metrics, Instant::now());
         let own = &self.metrics.own;
         own.spans_received.inc_by(report.spans);
-        own.rejected(
-            Signal::traces,
-            crate::families::Reason::invalid_status_code,
-            report.rejected,
-        );
+        own.rejected(Signal::Traces, Reason::InvalidStatusCode, report.rejected);
         report
     }
 
@@ -59,7 +56,7 @@ impl Pipeline {
         let own = &self.metrics.own;
         own.data_points_received.inc_by(report.points);
         for (reason, n) in &report.rejected {
-            own.rejected(Signal::metrics, *reason, *n);
+            own.rejected(Signal::Metrics, *reason, *n);
         }
         report
     }

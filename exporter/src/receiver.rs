@@ -38,8 +38,8 @@ use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::decode::{self, DecodeError, Format};
-use crate::families::{OtlpRequestLabels, Signal};
 use crate::pipeline::Pipeline;
+use crate::self_metrics::{OtlpRequestLabels, Signal};
 
 /// `google.rpc.Status`, the body of an OTLP/HTTP error response.
 #[derive(Clone, PartialEq, Message, Serialize)]
@@ -269,7 +269,7 @@ fn busy(receiver: &Receiver, signal: Signal) -> Response {
 }
 
 async fn traces(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
-    let signal = Signal::traces;
+    let signal = Signal::Traces;
     let (request, format, _permit) = match r
         .receive::<ExportTraceServiceRequest>(signal, &headers, body)
         .await
@@ -300,7 +300,7 @@ async fn traces(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Re
 }
 
 async fn metrics(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
-    let signal = Signal::metrics;
+    let signal = Signal::Metrics;
     let (request, format, _permit) = match r
         .receive::<ExportMetricsServiceRequest>(signal, &headers, body)
         .await
@@ -317,7 +317,7 @@ async fn metrics(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> R
         error_message: report
             .rejected
             .iter()
-            .map(|(reason, n)| format!("{n} data point(s): {reason:?}"))
+            .map(|(reason, n)| format!("{n} data point(s): {}", reason.as_str()))
             .collect::<Vec<_>>()
             .join("; "),
     });
@@ -329,7 +329,7 @@ async fn metrics(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> R
 }
 
 async fn logs(State(r): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
-    let signal = Signal::logs;
+    let signal = Signal::Logs;
     let (request, format, _permit) = match r
         .receive::<ExportLogsServiceRequest>(signal, &headers, body)
         .await

@@ -5,200 +5,27 @@
 //! (`url.path`) is matched against the service's known templates (`/v2/models/{name}/infer`).
 //! Whatever matches no template is `"none"`, as in the original service; so are Spin's router
 //! 404s, whose spans carry no route at all. The raw path itself never becomes a label.
+//!
+//! The service's templates are not written here: they are generated from `spin.toml` when the
+//! exporter is built ([`DEFAULT_TEMPLATES`]), the file Spin routes by. Trailing slashes are
+//! ignored, as the components' own routers ignore them (`/predict/` is `/predict`).
 
 use std::sync::Arc;
 
 use crate::labels::{Handler, ModelName};
 
-/// The service's endpoints as templates (its `spin.toml` routes, with the wildcards spelled
-/// out). `PATTERN=LABEL` exports a different label: `/docs/{asset}` folds the documentation
-/// page's assets into `/docs`, the page the original service had.
-pub const DEFAULT_TEMPLATES: &[&str] = &[
-    "/predict",
-    "/v2",
-    "/v2/health/live",
-    "/v2/health/ready",
-    "/v2/models/{name}",
-    "/v2/models/{name}/ready",
-    "/v2/models/{name}/infer",
-    "/v2/models/{name}/versions/{version}",
-    "/v2/models/{name}/versions/{version}/ready",
-    "/v2/models/{name}/versions/{version}/infer",
-    "/healthz",
-    "/openapi.json",
-    "/docs",
-    "/docs/{asset}=/docs",
-];
+mod service;
+mod template;
+
+pub use service::DEFAULT_TEMPLATES;
+use template::{is_route_text, MAX_SEGMENTS};
+pub use template::{HandlerKind, RouteError, Template};
 
 /// The models the service serves; any other name in a path is folded into [`OTHER_MODEL`].
 pub const DEFAULT_MODELS: &[&str] = &["pce-2013", "prevent-2023"];
 
 /// The model label of every name not on the allowlist (unknown models, typos, probes).
 pub const OTHER_MODEL: &str = "other";
-
-/// Longest route or path considered; longer ones are not endpoints of this service.
-const MAX_ROUTE_LEN: usize = 256;
-
-/// Deepest template supported; deeper paths cannot match any.
-const MAX_SEGMENTS: usize = 16;
-
-/// A template or allowlist entry that cannot be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum RouteError {
-    /// The pattern does not start with `/`, has an empty segment or a character that is not
-    /// printable ASCII.
-    #[error("route template {0:?} must start with '/' and use printable ASCII segments")]
-    InvalidTemplate(String),
-    /// The pattern has more segments than supported.
-    #[error("route template {0:?} has more than {MAX_SEGMENTS} segments")]
-    TooDeep(String),
-    /// A model name is empty or not printable ASCII.
-    #[error("model name {0:?} must be non-empty printable ASCII")]
-    InvalidModel(String),
-}
-
-/// What kind of endpoint a handler is, so dashboards can leave probes and scrapes out of
-/// traffic panels (`model_exporter_handler_info{kind="health"}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HandlerKind {
-    /// Liveness and readiness probes (`/healthz`, `/v2/health/*`, `…/ready`).
-    Health,
-    /// A metrics endpoint (`/metrics`).
-    Metrics,
-    /// Model inference (`…/infer`).
-    Inference,
-    /// API documentation (`/docs`, `/openapi.json`).
-    Docs,
-    /// Everything else: predictions and metadata.
-    Api,
-}
-
-impl HandlerKind {
-    /// Classifies a handler label by the conventions of this service's routes.
-    pub fn of(label: &str) -> Self {
-        if label == "/metrics" {
-            HandlerKind::Metrics
-        } else if label == "/healthz"
-            || label == "/livez"
-            || label == "/readyz"
-            || label.starts_with("/v2/health/")
-            || label.ends_with("/ready")
-        {
-            HandlerKind::Health
-        } else if label.ends_with("/infer") {
-            HandlerKind::Inference
-        } else if label == "/docs" || label.starts_with("/docs/") || label == "/openapi.json" {
-            HandlerKind::Docs
-        } else {
-            HandlerKind::Api
-        }
-    }
-
-    /// The label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HandlerKind::Health => "health",
-            HandlerKind::Metrics => "metrics",
-            HandlerKind::Inference => "inference",
-            HandlerKind::Docs => "docs",
-            HandlerKind::Api => "api",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Literal(Box<str>),
-    Param,
-}
-
-/// One known endpoint: its path pattern, the label it exports, and where its model name is.
-#[derive(Debug, Clone)]
-pub struct Template {
-    segments: Vec<Segment>,
-    label: Handler,
-    kind: HandlerKind,
-    /// Index of the `{name}` segment that follows `models`, when the endpoint is an inference.
-    inference_model_segment: Option<usize>,
-}
-
-impl Template {
-    /// Parses `PATTERN` or `PATTERN=LABEL`; `{param}` segments match any one non-empty segment.
-    pub fn parse(spec: &str) -> Result<Self, RouteError> {
-        let (pattern, label) = match spec.split_once('=') {
-            Some((pattern, label)) => (pattern.trim(), label.trim()),
-            None => (spec.trim(), spec.trim()),
-        };
-        for text in [pattern, label] {
-            if !is_route_text(text) {
-                return Err(RouteError::InvalidTemplate(spec.to_owned()));
-            }
-        }
-        let segments: Vec<Segment> = if pattern == "/" {
-            Vec::new()
-        } else {
-            pattern[1..]
-                .split('/')
-                .map(|s| {
-                    if s.is_empty() {
-                        Err(RouteError::InvalidTemplate(spec.to_owned()))
-                    } else if s.starts_with('{') && s.ends_with('}') && s.len() > 2 {
-                        Ok(Segment::Param)
-                    } else {
-                        Ok(Segment::Literal(s.into()))
-                    }
-                })
-                .collect::<Result<_, _>>()?
-        };
-        if segments.len() > MAX_SEGMENTS {
-            return Err(RouteError::TooDeep(spec.to_owned()));
-        }
-        let raw: Vec<&str> = if pattern == "/" {
-            Vec::new()
-        } else {
-            pattern[1..].split('/').collect()
-        };
-        let is_inference = raw.last() == Some(&"infer");
-        let inference_model_segment = if is_inference {
-            raw.windows(2)
-                .position(|w| w[0] == "models" && w[1] == "{name}")
-                .map(|i| i + 1)
-        } else {
-            None
-        };
-        Ok(Template {
-            segments,
-            kind: HandlerKind::of(label),
-            label: Handler(Arc::from(label)),
-            inference_model_segment,
-        })
-    }
-
-    /// The exported label.
-    pub fn label(&self) -> &Handler {
-        &self.label
-    }
-
-    /// The endpoint's kind.
-    pub fn kind(&self) -> HandlerKind {
-        self.kind
-    }
-
-    fn matches(&self, path: &[&str]) -> bool {
-        self.segments.len() == path.len()
-            && self.segments.iter().zip(path).all(|(s, p)| match s {
-                Segment::Literal(l) => **l == **p,
-                Segment::Param => !p.is_empty(),
-            })
-    }
-}
-
-/// A route or path worth looking at: rooted, bounded, printable ASCII with no spaces.
-fn is_route_text(text: &str) -> bool {
-    text.starts_with('/')
-        && text.len() <= MAX_ROUTE_LEN
-        && text.bytes().all(|b| (0x21..=0x7e).contains(&b))
-}
 
 /// Spin's spelling of a wildcard route: `/prefix/...`, or `/...` for the catch-all.
 fn is_wildcard(route: &str) -> bool {
@@ -253,6 +80,9 @@ impl RouteTable {
             .iter()
             .map(|t| Template::parse(t.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
+        if templates.is_empty() {
+            return Err(RouteError::NoTemplates);
+        }
         let models = models
             .iter()
             .map(|m| {
@@ -272,21 +102,28 @@ impl RouteTable {
         })
     }
 
-    /// The service's own templates and models.
-    pub fn service_default() -> Self {
-        // The defaults are constants checked by the tests below, so this cannot fail; fall back
-        // to an empty table rather than panic if someone breaks them.
-        Self::new(DEFAULT_TEMPLATES, DEFAULT_MODELS).unwrap_or_else(|_| RouteTable {
-            templates: Vec::new(),
-            models: Vec::new(),
-            other_model: ModelName(Arc::from(OTHER_MODEL)),
-            none: Handler::none(),
-        })
+    /// The service's own templates (from `spin.toml`) and models. An error means the build
+    /// generated an unusable table; the exporter refuses to start rather than label every
+    /// request `none`.
+    pub fn service_default() -> Result<Self, RouteError> {
+        Self::new(DEFAULT_TEMPLATES, DEFAULT_MODELS)
     }
 
     /// The known templates, in configuration order.
     pub fn templates(&self) -> &[Template] {
         &self.templates
+    }
+
+    /// Every handler label the table can give a template, once each with its kind, and `none`.
+    pub fn handler_labels(&self) -> Vec<(Handler, HandlerKind)> {
+        let mut labels: Vec<(Handler, HandlerKind)> = Vec::new();
+        for template in &self.templates {
+            if !labels.iter().any(|(label, _)| label == template.label()) {
+                labels.push((template.label().clone(), template.kind()));
+            }
+        }
+        labels.push((self.none.clone(), HandlerKind::Unmatched));
+        labels
     }
 
     /// Resolves a request from Spin's `http.route` and `url.path`.
@@ -320,6 +157,9 @@ impl RouteTable {
         if !is_route_text(path) {
             return None;
         }
+        // The components ignore trailing slashes; so does the label.
+        let trimmed = path.trim_end_matches('/');
+        let path = if trimmed.is_empty() { "/" } else { trimmed };
         let mut segments = [""; MAX_SEGMENTS];
         let mut depth = 0;
         if path != "/" {
@@ -334,7 +174,7 @@ impl RouteTable {
         let segments = &segments[..depth];
         let index = self.templates.iter().position(|t| t.matches(segments))?;
         let model = self.templates[index]
-            .inference_model_segment
+            .model_segment()
             .map(|i| self.model_index(segments[i]));
         Some(Resolved {
             handler: HandlerRef::Template(index),
@@ -355,7 +195,7 @@ impl RouteTable {
             HandlerRef::Template(i) => self
                 .templates
                 .get(i)
-                .map_or_else(|| self.none.clone(), |t| t.label.clone()),
+                .map_or_else(|| self.none.clone(), |t| t.label().clone()),
             HandlerRef::Route(route) => Handler(Arc::from(route)),
             HandlerRef::None => self.none.clone(),
         }
@@ -391,6 +231,10 @@ mod tests {
             .map(|m| table.model_label(m).0.to_string())
     }
 
+    fn service() -> RouteTable {
+        RouteTable::service_default().expect("the table generated from spin.toml is usable")
+    }
+
     /// The defaults parse, and cover every spin.toml route family.
     #[test]
     fn default_templates_parse() {
@@ -401,10 +245,46 @@ mod tests {
         );
     }
 
+    /// A table that would label every request `none` is an error, not a table.
+    #[test]
+    fn an_empty_table_is_refused() {
+        let none: &[&str] = &[];
+        assert_eq!(
+            RouteTable::new(none, DEFAULT_MODELS).err(),
+            Some(RouteError::NoTemplates)
+        );
+    }
+
+    /// A trailing slash names the same endpoint, as the components' routers answer it.
+    #[test]
+    fn trailing_slashes_are_ignored() {
+        let t = service();
+        assert_eq!(label(&t, Some("/..."), Some("/predict/")), "/predict");
+        assert_eq!(label(&t, Some("/predict"), Some("/predict/")), "/predict");
+        assert_eq!(label(&t, Some("/docs/..."), Some("/docs/")), "/docs");
+        assert_eq!(
+            label(&t, Some("/v2/models/..."), Some("/v2/models/x/infer/")),
+            "/v2/models/{name}/infer"
+        );
+        assert_eq!(label(&t, Some("/..."), Some("/")), "none");
+    }
+
+    /// Every handler label, once, with its kind; `none` is unmatched.
+    #[test]
+    fn handler_labels_are_listed_once() {
+        let labels = service().handler_labels();
+        let docs = labels.iter().filter(|(h, _)| h.as_str() == "/docs").count();
+        assert_eq!(docs, 1);
+        assert_eq!(
+            labels.last().map(|(h, k)| (h.as_str(), *k)),
+            Some(("none", HandlerKind::Unmatched))
+        );
+    }
+
     /// Exact routes name their endpoint.
     #[test]
     fn exact_routes_are_their_own_handler() {
-        let t = RouteTable::service_default();
+        let t = service();
         assert_eq!(label(&t, Some("/predict"), Some("/predict")), "/predict");
         assert_eq!(label(&t, Some("/healthz"), Some("/healthz")), "/healthz");
         assert_eq!(label(&t, Some("/v2"), Some("/v2")), "/v2");
@@ -418,7 +298,7 @@ mod tests {
     /// Wildcard routes are resolved by the path, against the templates.
     #[test]
     fn wildcard_routes_use_the_path_template() {
-        let t = RouteTable::service_default();
+        let t = service();
         let r = Some("/v2/models/...");
         assert_eq!(
             label(&t, r, Some("/v2/models/pce-2013/infer")),
@@ -442,14 +322,14 @@ mod tests {
     /// The raw path never leaks into a label: unknown paths, the catch-all and router 404s.
     #[test]
     fn unknown_paths_are_none() {
-        let t = RouteTable::service_default();
+        let t = service();
         assert_eq!(label(&t, Some("/..."), Some("/wp-login.php")), "none");
         assert_eq!(
             label(&t, Some("/v2/models/..."), Some("/v2/models/a/b/c/d")),
             "none"
         );
         assert_eq!(
-            label(&t, Some("/v2/models/..."), Some("/v2/models/x/infer/")),
+            label(&t, Some("/v2/models/..."), Some("/v2/models/x//y")),
             "none"
         );
         assert_eq!(label(&t, Some("/hello/..."), Some("/hello/world")), "none");
@@ -467,7 +347,7 @@ mod tests {
     /// Inference requests carry their model, allowlisted.
     #[test]
     fn inference_paths_name_the_model() {
-        let t = RouteTable::service_default();
+        let t = service();
         let r = "/v2/models/...";
         assert_eq!(
             model(&t, r, "/v2/models/pce-2013/infer").as_deref(),

@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
-use crate::cardinality::HistogramCell;
+use crate::cells::HistogramCell;
 use crate::families::{Metrics, DURATION_BUCKETS, HIGHR_BUCKETS};
 use crate::labels::{
     DurationLabels, Method, ModelDurationLabels, ModelRequestLabels, NoLabels, Outcome,

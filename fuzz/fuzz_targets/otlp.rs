@@ -94,7 +94,8 @@ fuzz_target!(|data: &[u8]| {
         Exposition::PrometheusText
     };
 
-    let pipeline = Pipeline::new(RouteTable::service_default(), MAX_SERIES);
+    let routes = RouteTable::service_default().expect("the route table from spin.toml is usable");
+    let pipeline = Pipeline::new(routes, MAX_SERIES);
     let baseline = pipeline.encode(exposition).expect("exposition").len();
     match control & 3 {
         1 => match decode::message::<ExportMetricsServiceRequest>(&body, format) {

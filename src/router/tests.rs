@@ -178,3 +178,19 @@ fn a_field_given_twice_under_one_name_is_refused_not_overwritten() {
     assert_eq!(response.status, 400);
     assert!(String::from_utf8_lossy(&response.body).contains("a member name twice"));
 }
+
+#[test]
+fn a_broken_build_answers_500_with_a_problem_not_part_of_a_document() {
+    let response = ApiError::BrokenBuild("the OpenAPI document").into_response();
+    assert_eq!(response.status, 500);
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    let body = json_body(&response);
+    assert_eq!(body["status"], 500);
+    assert_eq!(
+        body["detail"],
+        "the OpenAPI document built into this component is invalid; rebuild it"
+    );
+}

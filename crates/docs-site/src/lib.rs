@@ -140,8 +140,11 @@ enum Target {
 fn target(path: &str) -> Target {
     // Spin passes the path alone; tolerate a query string anyway (`/docs?x=1` is the page).
     let path = path.split_once('?').map_or(path, |(path, _)| path);
+    // Trailing slashes are ignored, as the prediction API's router and the metrics exporter's
+    // handler labels ignore them: `/docs/` is the page, `/docs/init.js/` the script.
+    let path = path.trim_end_matches('/');
     match path {
-        "/docs" | "/docs/" => Target::Page,
+        "/docs" => Target::Page,
         _ => path
             .strip_prefix("/docs/")
             .and_then(|name| ASSETS.iter().find(|asset| asset.name == name))

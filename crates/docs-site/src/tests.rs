@@ -132,8 +132,10 @@ fn head_has_the_get_headers_and_no_body() {
     for path in [
         "/docs",
         "/docs/",
+        "/docs//",
         "/docs/swagger-ui-bundle.js",
         "/docs/init.js",
+        "/docs/init.js/",
     ] {
         let get = serve("GET", path);
         let head = serve("HEAD", path);
@@ -148,12 +150,10 @@ fn other_paths_are_a_json_404() {
     for path in [
         "/",
         "/docsx",
-        "/docs//",
         "/docs/nope",
         "/docs/index.html",
         "/docs/swagger-ui-bundle.js.map",
         "/docs/../openapi.json",
-        "/docs/init.js/",
         "/DOCS",
     ] {
         for method in ["GET", "POST", "DELETE"] {

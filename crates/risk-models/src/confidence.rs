@@ -12,7 +12,7 @@
 use crate::category::{CategoryThresholds, RiskCategory};
 use crate::field::Field;
 use crate::link::Link;
-use crate::patient::Patient;
+use crate::validation::Patient;
 
 /// The spread of a repeated measurement of one input.
 #[derive(Debug, Clone, Copy, PartialEq)]

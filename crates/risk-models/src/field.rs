@@ -4,6 +4,42 @@
 //! inference-protocol tensors, validation messages, the OpenAPI document) reads it from here,
 //! so the contract cannot drift between them.
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CholesterolUnit {
+    #[default]
+    MgPerDl,
+    MmolPerL,
+}
+
+/// mg/dL per mmol/L of cholesterol, as both model specifications use (PREVENT's 0.02586 is its
+/// reciprocal).
+pub const MG_DL_PER_MMOL_L: f64 = 38.67;
+
+impl CholesterolUnit {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CholesterolUnit::MgPerDl => "mg/dL",
+            CholesterolUnit::MmolPerL => "mmol/L",
+        }
+    }
+
+    /// Converts a value in this unit to mg/dL.
+    pub fn to_mg_dl(self, value: f64) -> f64 {
+        match self {
+            CholesterolUnit::MgPerDl => value,
+            CholesterolUnit::MmolPerL => value * MG_DL_PER_MMOL_L,
+        }
+    }
+
+    /// Converts a value in mg/dL to this unit.
+    pub fn from_mg_dl(self, value: f64) -> f64 {
+        match self {
+            CholesterolUnit::MgPerDl => value,
+            CholesterolUnit::MmolPerL => value / MG_DL_PER_MMOL_L,
+        }
+    }
+}
+
 /// A field a client may send about a patient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {

@@ -4,8 +4,8 @@
 //! field at a time with [`PatientInput::set`], which checks the value's type; the models'
 //! validation ([`crate::validation`]) then checks presence, units and ranges.
 
-use crate::field::{Field, FieldKind};
-use crate::validation::FieldProblem;
+use crate::field::{CholesterolUnit, Field, FieldKind};
+use crate::problem::FieldProblem;
 
 /// A value as it arrived, before its field's type is checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,42 +27,6 @@ pub enum Race {
     White,
     AfricanAmerican,
     Other,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CholesterolUnit {
-    #[default]
-    MgPerDl,
-    MmolPerL,
-}
-
-/// mg/dL per mmol/L of cholesterol, as both model specifications use (PREVENT's 0.02586 is its
-/// reciprocal).
-pub const MG_DL_PER_MMOL_L: f64 = 38.67;
-
-impl CholesterolUnit {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            CholesterolUnit::MgPerDl => "mg/dL",
-            CholesterolUnit::MmolPerL => "mmol/L",
-        }
-    }
-
-    /// Converts a value in this unit to mg/dL.
-    pub fn to_mg_dl(self, value: f64) -> f64 {
-        match self {
-            CholesterolUnit::MgPerDl => value,
-            CholesterolUnit::MmolPerL => value * MG_DL_PER_MMOL_L,
-        }
-    }
-
-    /// Converts a value in mg/dL to this unit.
-    pub fn from_mg_dl(self, value: f64) -> f64 {
-        match self {
-            CholesterolUnit::MgPerDl => value,
-            CholesterolUnit::MmolPerL => value / MG_DL_PER_MMOL_L,
-        }
-    }
 }
 
 /// What a client said about one patient. `None` means the field was absent.

@@ -5,12 +5,13 @@ pub mod prevent_2023;
 
 use crate::confidence::category_confidence;
 use crate::explanation::{Factor, LinearPredictor};
+use crate::field::Field;
 use crate::input::PatientInput;
 use crate::link::Link;
-use crate::patient::Patient;
 use crate::prediction::{OutcomeRisk, Prediction};
+use crate::problem::{FieldError, FieldProblem, ValidationErrors};
 use crate::spec::ModelSpec;
-use crate::validation::{validate, ValidationErrors};
+use crate::validation::{validate, Patient};
 
 /// A model the service serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,7 +78,6 @@ impl Model {
             |changed| self.primary_linear_predictor(changed),
         );
         Ok(Prediction {
-            model: self,
             outcomes,
             category,
             confidence,
@@ -95,7 +95,7 @@ impl Model {
     ) -> Result<Vec<(LinearPredictor, Link)>, ValidationErrors> {
         Ok(match self {
             Model::Pce2013 => vec![pce_2013::ascvd(patient)],
-            Model::Prevent2023 => prevent_2023::equations(patient)?.into(),
+            Model::Prevent2023 => prevent_2023::equations(patient, required_egfr(patient)?).into(),
         })
     }
 
@@ -106,7 +106,7 @@ impl Model {
     ) -> Result<(LinearPredictor, Link), ValidationErrors> {
         match self {
             Model::Pce2013 => Ok(pce_2013::ascvd(patient)),
-            Model::Prevent2023 => prevent_2023::total_cvd(patient),
+            Model::Prevent2023 => Ok(prevent_2023::total_cvd(patient, required_egfr(patient)?)),
         }
     }
 
@@ -115,4 +115,16 @@ impl Model {
             .map(|(lp, _)| lp.value())
             .unwrap_or(f64::NAN)
     }
+}
+
+/// PREVENT's eGFR. Its specification requires the field, so validation never yields a patient
+/// without it for this model; the `Option` is turned into the value here, once, with the
+/// validation error it would have been rather than a panic path.
+fn required_egfr(patient: &Patient) -> Result<f64, ValidationErrors> {
+    patient.egfr().ok_or_else(|| {
+        ValidationErrors(vec![FieldError::new(
+            Field::Egfr.name(),
+            FieldProblem::Missing,
+        )])
+    })
 }

@@ -2,14 +2,12 @@
 
 use crate::category::RiskCategory;
 use crate::explanation::Contribution;
-use crate::models::Model;
 use crate::spec::OutcomeSpec;
 use crate::warning::Warning;
 
 /// A model's answer for one patient. Every number has a documented meaning:
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
-    pub model: Model,
     /// Every outcome's risk over the model's horizon, as a fraction in [0, 1]; the primary
     /// outcome first.
     pub outcomes: Vec<OutcomeRisk>,

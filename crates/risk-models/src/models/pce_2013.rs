@@ -9,8 +9,8 @@ use crate::explanation::{Factor, LinearPredictor, Term, Variable};
 use crate::field::Field;
 use crate::input::{Race, Sex};
 use crate::link::Link;
-use crate::patient::Patient;
 use crate::spec::{InputSpec, ModelSpec, OutcomeSpec, Range};
+use crate::validation::Patient;
 
 pub const SPEC: ModelSpec = ModelSpec {
     name: "pce-2013",
@@ -175,23 +175,27 @@ fn coefficients(sex: Sex, race: Option<Race>) -> &'static Coefficients {
 /// `treated × (treated − untreated coefficients)`, which is algebraically the printed model and
 /// lets blood-pressure treatment be a factor of its own in the explanation.
 pub fn ascvd(p: &Patient) -> (LinearPredictor, Link) {
-    let c = coefficients(p.sex, p.race);
-    let age = Variable::new(Factor::Age, p.age.ln(), REFERENCE_AGE.ln());
-    let age_squared = Variable::new(Factor::Age, p.age.ln().powi(2), REFERENCE_AGE.ln().powi(2));
+    let c = coefficients(p.sex(), p.race());
+    let age = Variable::new(Factor::Age, p.age().ln(), REFERENCE_AGE.ln());
+    let age_squared = Variable::new(
+        Factor::Age,
+        p.age().ln().powi(2),
+        REFERENCE_AGE.ln().powi(2),
+    );
     let total_cholesterol = Variable::new(
         Factor::TotalCholesterol,
-        p.total_cholesterol.ln(),
+        p.total_cholesterol().ln(),
         REFERENCE_TOTAL_CHOLESTEROL.ln(),
     );
     let hdl = Variable::new(
         Factor::HdlCholesterol,
-        p.hdl_cholesterol.ln(),
+        p.hdl_cholesterol().ln(),
         REFERENCE_HDL.ln(),
     );
-    let sbp = Variable::new(Factor::SystolicBp, p.systolic_bp.ln(), REFERENCE_SBP.ln());
-    let treated = Variable::flag(Factor::OnBpTreatment, p.on_bp_treatment);
-    let smoker = Variable::flag(Factor::Smoker, p.smoker);
-    let diabetic = Variable::flag(Factor::Diabetic, p.diabetic);
+    let sbp = Variable::new(Factor::SystolicBp, p.systolic_bp().ln(), REFERENCE_SBP.ln());
+    let treated = Variable::flag(Factor::OnBpTreatment, p.on_bp_treatment());
+    let smoker = Variable::flag(Factor::Smoker, p.smoker());
+    let diabetic = Variable::flag(Factor::Diabetic, p.diabetic());
 
     let terms = [
         Term::main(c.ln_age, age),

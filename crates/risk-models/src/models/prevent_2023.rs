@@ -8,9 +8,8 @@ use crate::explanation::{Factor, LinearPredictor, Term, Variable};
 use crate::field::Field;
 use crate::input::Sex;
 use crate::link::Link;
-use crate::patient::Patient;
 use crate::spec::{InputSpec, ModelSpec, OutcomeSpec, Range};
-use crate::validation::{FieldError, FieldProblem, ValidationErrors};
+use crate::validation::Patient;
 
 pub const SPEC: ModelSpec = ModelSpec {
     name: "prevent-2023",
@@ -205,34 +204,35 @@ struct Predictors {
 
 fn predictors(p: &Patient, egfr: f64) -> Predictors {
     Predictors {
-        age: (p.age - 55.0) / 10.0,
-        non_hdl: (p.total_cholesterol - p.hdl_cholesterol) * MMOL_L_PER_MG_DL - 3.5,
-        hdl: (p.hdl_cholesterol * MMOL_L_PER_MG_DL - 1.3) / 0.3,
-        sbp_below_110: (p.systolic_bp.min(110.0) - 110.0) / 20.0,
-        sbp_from_110: (p.systolic_bp.max(110.0) - 130.0) / 20.0,
+        age: (p.age() - 55.0) / 10.0,
+        non_hdl: (p.total_cholesterol() - p.hdl_cholesterol()) * MMOL_L_PER_MG_DL - 3.5,
+        hdl: (p.hdl_cholesterol() * MMOL_L_PER_MG_DL - 1.3) / 0.3,
+        sbp_below_110: (p.systolic_bp().min(110.0) - 110.0) / 20.0,
+        sbp_from_110: (p.systolic_bp().max(110.0) - 130.0) / 20.0,
         egfr_below_60: (egfr.min(60.0) - 60.0) / -15.0,
         egfr_from_60: (egfr.max(60.0) - 90.0) / -15.0,
     }
 }
 
-/// The patient's equations for each outcome, total CVD first.
-pub fn equations(p: &Patient) -> Result<[(LinearPredictor, Link); 2], ValidationErrors> {
-    let z = centred_predictors(p)?;
-    let (total_cvd, ascvd) = coefficients(p.sex);
-    Ok([
+/// The patient's equations for each outcome, total CVD first. `egfr` is the patient's eGFR,
+/// which PREVENT's validation requires (see [`Model::predict`](crate::Model::predict)).
+pub fn equations(p: &Patient, egfr: f64) -> [(LinearPredictor, Link); 2] {
+    let z = predictors(p, egfr);
+    let (total_cvd, ascvd) = coefficients(p.sex());
+    [
         (linear_predictor(total_cvd, &z, p), Link::Logistic),
         (linear_predictor(ascvd, &z, p), Link::Logistic),
-    ])
+    ]
 }
 
 /// The primary outcome's equation alone: what the category confidence re-evaluates for each
 /// perturbed measurement, so the ASCVD equation is not built there for nothing.
-pub fn total_cvd(p: &Patient) -> Result<(LinearPredictor, Link), ValidationErrors> {
-    let z = centred_predictors(p)?;
-    Ok((
-        linear_predictor(coefficients(p.sex).0, &z, p),
+pub fn total_cvd(p: &Patient, egfr: f64) -> (LinearPredictor, Link) {
+    let z = predictors(p, egfr);
+    (
+        linear_predictor(coefficients(p.sex()).0, &z, p),
         Link::Logistic,
-    ))
+    )
 }
 
 /// The (total CVD, ASCVD) coefficient columns of the patient's sex.
@@ -241,16 +241,6 @@ fn coefficients(sex: Sex) -> (&'static Coefficients, &'static Coefficients) {
         Sex::Female => (&WOMEN_TOTAL_CVD, &WOMEN_ASCVD),
         Sex::Male => (&MEN_TOTAL_CVD, &MEN_ASCVD),
     }
-}
-
-fn centred_predictors(p: &Patient) -> Result<Predictors, ValidationErrors> {
-    let Some(egfr) = p.egfr else {
-        return Err(ValidationErrors(vec![FieldError::new(
-            Field::Egfr.name(),
-            FieldProblem::Missing,
-        )]));
-    };
-    Ok(predictors(p, egfr))
 }
 
 fn linear_predictor(c: &Coefficients, z: &Predictors, p: &Patient) -> LinearPredictor {
@@ -262,10 +252,10 @@ fn linear_predictor(c: &Coefficients, z: &Predictors, p: &Patient) -> LinearPred
     let sbp_from_110 = centred(Factor::SystolicBp, z.sbp_from_110);
     let egfr_below_60 = centred(Factor::Egfr, z.egfr_below_60);
     let egfr_from_60 = centred(Factor::Egfr, z.egfr_from_60);
-    let diabetes = Variable::flag(Factor::Diabetic, p.diabetic);
-    let smoking = Variable::flag(Factor::Smoker, p.smoker);
-    let bp_treatment = Variable::flag(Factor::OnBpTreatment, p.on_bp_treatment);
-    let statin = Variable::flag(Factor::OnStatin, p.on_statin);
+    let diabetes = Variable::flag(Factor::Diabetic, p.diabetic());
+    let smoking = Variable::flag(Factor::Smoker, p.smoker());
+    let bp_treatment = Variable::flag(Factor::OnBpTreatment, p.on_bp_treatment());
+    let statin = Variable::flag(Factor::OnStatin, p.on_statin());
 
     LinearPredictor {
         constant: c.constant,
