@@ -6,6 +6,7 @@
 //! both supported, so `tritonclient.http` works with its default (binary) settings.
 
 mod binary;
+mod datatype;
 mod infer;
 mod metadata;
 mod tensor;

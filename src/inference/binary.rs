@@ -1,52 +1,43 @@
 //! The binary tensor data extension: raw little-endian tensor bytes after the JSON header.
 
+use super::datatype::Datatype;
+
 /// Length of the JSON part of a body that carries binary tensors.
 pub const HEADER_LENGTH: &str = "inference-header-content-length";
 
-/// Bytes per element of a fixed-size datatype; `None` for BYTES and unknown types.
-pub fn element_size(datatype: &str) -> Option<usize> {
-    Some(match datatype {
-        "BOOL" | "INT8" | "UINT8" => 1,
-        "INT16" | "UINT16" | "FP16" => 2,
-        "INT32" | "UINT32" | "FP32" => 4,
-        "INT64" | "UINT64" | "FP64" => 8,
-        _ => return None,
-    })
-}
-
 /// Decodes `bytes` as numbers of a numeric datatype (FP16 is not supported).
-pub fn decode_numbers(datatype: &str, bytes: &[u8]) -> Option<Vec<f64>> {
-    let size = element_size(datatype)?;
+pub fn decode_numbers(datatype: Datatype, bytes: &[u8]) -> Option<Vec<f64>> {
+    let size = datatype.element_size()?;
     if !bytes.len().is_multiple_of(size) {
         return None;
     }
     let chunks = bytes.chunks_exact(size);
     let numbers = match datatype {
-        "FP64" => chunks.map(|c| f64::from_le_bytes(array(c))).collect(),
-        "FP32" => chunks
+        Datatype::Fp64 => chunks.map(|c| f64::from_le_bytes(array(c))).collect(),
+        Datatype::Fp32 => chunks
             .map(|c| f64::from(f32::from_le_bytes(array(c))))
             .collect(),
-        "INT8" => chunks.map(|c| f64::from(c[0] as i8)).collect(),
-        "UINT8" => chunks.map(|c| f64::from(c[0])).collect(),
-        "INT16" => chunks
+        Datatype::Int8 => chunks.map(|c| f64::from(c[0] as i8)).collect(),
+        Datatype::Uint8 => chunks.map(|c| f64::from(c[0])).collect(),
+        Datatype::Int16 => chunks
             .map(|c| f64::from(i16::from_le_bytes(array(c))))
             .collect(),
-        "UINT16" => chunks
+        Datatype::Uint16 => chunks
             .map(|c| f64::from(u16::from_le_bytes(array(c))))
             .collect(),
-        "INT32" => chunks
+        Datatype::Int32 => chunks
             .map(|c| f64::from(i32::from_le_bytes(array(c))))
             .collect(),
-        "UINT32" => chunks
+        Datatype::Uint32 => chunks
             .map(|c| f64::from(u32::from_le_bytes(array(c))))
             .collect(),
-        "INT64" => chunks
+        Datatype::Int64 => chunks
             .map(|c| i64::from_le_bytes(array(c)) as f64)
             .collect(),
-        "UINT64" => chunks
+        Datatype::Uint64 => chunks
             .map(|c| u64::from_le_bytes(array(c)) as f64)
             .collect(),
-        _ => return None,
+        Datatype::Bool | Datatype::Fp16 | Datatype::Bytes => return None,
     };
     Some(numbers)
 }
@@ -100,12 +91,15 @@ mod tests {
     #[test]
     fn fp64_round_trips() {
         let bytes = encode_numbers(&[1.5, -2.0]);
-        assert_eq!(decode_numbers("FP64", &bytes), Some(vec![1.5, -2.0]));
+        assert_eq!(
+            decode_numbers(Datatype::Fp64, &bytes),
+            Some(vec![1.5, -2.0])
+        );
     }
 
     #[test]
     fn truncated_numbers_are_refused() {
-        assert_eq!(decode_numbers("FP64", &[0; 7]), None);
+        assert_eq!(decode_numbers(Datatype::Fp64, &[0; 7]), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::hash::BuildHasher;
 use serde_json::{json, Map, Value};
 
 use super::binary;
+use super::datatype::Datatype;
 use super::tensor::{output_names, read_patients};
 use super::{split_body, InferenceError};
 use crate::catalog::{ModelInfo, ModelPrediction, ServedModel};
@@ -92,13 +93,13 @@ pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, Infe
 
 /// An output to return: name, datatype, and whether it was asked for in binary (`None`: the
 /// request did not say for this output).
-type RequestedOutput = (String, &'static str, Option<bool>);
+type RequestedOutput = (String, Datatype, Option<bool>);
 
 fn requested_outputs(
     info: &ModelInfo,
     header: &Value,
 ) -> Result<Vec<RequestedOutput>, InferenceError> {
-    let available: Vec<(String, &'static str)> = output_names(info).collect();
+    let available: Vec<(String, Datatype)> = output_names(info).collect();
     let Some(requested) = header.get("outputs") else {
         return Ok(available.into_iter().map(|(n, d)| (n, d, None)).collect());
     };

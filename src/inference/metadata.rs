@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use crate::catalog::ServedModel;
 use crate::http::Response;
 
-use super::tensor::{datatype_of, output_names};
+use super::datatype::Datatype;
+use super::tensor::output_names;
 
 pub fn server_metadata() -> Response {
     Response::json(
@@ -32,7 +33,7 @@ pub fn model_metadata(model: ServedModel<'_>) -> Response {
         .map(|field| {
             json!({
                 "name": field.name(),
-                "datatype": datatype_of(field.kind()),
+                "datatype": Datatype::of(field.kind()),
                 "shape": [-1],
             })
         })

@@ -4,29 +4,21 @@ use risk_models::{Field, FieldKind, FieldValue, PatientInput};
 use serde_json::Value;
 
 use super::binary;
+use super::datatype::Datatype;
 use super::InferenceError;
 use crate::catalog::ModelInfo;
 use crate::predict::MAX_INSTANCES;
 use crate::problem::echoed_name;
 
-/// The protocol datatype a field's tensor has.
-pub fn datatype_of(kind: FieldKind) -> &'static str {
-    match kind {
-        FieldKind::Number { .. } => "FP64",
-        FieldKind::Flag => "BOOL",
-        FieldKind::Choice { .. } => "BYTES",
-    }
-}
-
 /// The model's outputs: `risk`, `<outcome>_risk` for each outcome, `category`.
-pub fn output_names(info: &ModelInfo) -> impl Iterator<Item = (String, &'static str)> + '_ {
-    std::iter::once(("risk".to_string(), "FP64"))
+pub fn output_names(info: &ModelInfo) -> impl Iterator<Item = (String, Datatype)> + '_ {
+    std::iter::once(("risk".to_string(), Datatype::Fp64))
         .chain(
             info.outcomes
                 .iter()
-                .map(|o| (format!("{}_risk", o.name), "FP64")),
+                .map(|o| (format!("{}_risk", o.name), Datatype::Fp64)),
         )
-        .chain(std::iter::once(("category".to_string(), "BYTES")))
+        .chain(std::iter::once(("category".to_string(), Datatype::Bytes)))
 }
 
 /// One decoded input tensor.
@@ -83,10 +75,11 @@ pub fn read_patients(
                 "input {field_name} is given twice"
             )));
         }
+        // An absent or unknown datatype is refused below, as the wrong one for the field.
         let datatype = input
             .get("datatype")
             .and_then(Value::as_str)
-            .unwrap_or_default();
+            .and_then(Datatype::parse);
         let count = element_count(input).ok_or_else(|| {
             InferenceError::bad_request(format!(
                 "input {field_name} needs a shape of non-negative integers"
@@ -183,20 +176,28 @@ fn wrong_datatype(field: Field) -> InferenceError {
     InferenceError::bad_request(format!(
         "input {} must have datatype {}",
         field.name(),
-        datatype_of(field.kind())
+        Datatype::of(field.kind())
     ))
 }
 
-fn decode_binary(field: Field, datatype: &str, bytes: &[u8]) -> Result<Elements, InferenceError> {
+fn decode_binary(
+    field: Field,
+    datatype: Option<Datatype>,
+    bytes: &[u8],
+) -> Result<Elements, InferenceError> {
     let malformed =
         || InferenceError::bad_request(format!("input {}: malformed binary data", field.name()));
     Ok(match (field.kind(), datatype) {
-        (FieldKind::Number { .. }, "BOOL" | "BYTES") => return Err(wrong_datatype(field)),
-        (FieldKind::Number { .. }, _) => {
-            Elements::Numbers(binary::decode_numbers(datatype, bytes).ok_or_else(malformed)?)
+        (FieldKind::Number { .. }, Some(Datatype::Bool | Datatype::Bytes)) => {
+            return Err(wrong_datatype(field))
         }
-        (FieldKind::Flag, "BOOL") => Elements::Flags(binary::decode_flags(bytes)),
-        (FieldKind::Choice { .. }, "BYTES") => {
+        (FieldKind::Number { .. }, _) => Elements::Numbers(
+            datatype
+                .and_then(|datatype| binary::decode_numbers(datatype, bytes))
+                .ok_or_else(malformed)?,
+        ),
+        (FieldKind::Flag, Some(Datatype::Bool)) => Elements::Flags(binary::decode_flags(bytes)),
+        (FieldKind::Choice { .. }, Some(Datatype::Bytes)) => {
             Elements::Texts(binary::decode_strings(bytes).ok_or_else(malformed)?)
         }
         _ => return Err(wrong_datatype(field)),
@@ -205,7 +206,7 @@ fn decode_binary(field: Field, datatype: &str, bytes: &[u8]) -> Result<Elements,
 
 fn decode_json(
     field: Field,
-    datatype: &str,
+    datatype: Option<Datatype>,
     data: Option<&Value>,
 ) -> Result<Elements, InferenceError> {
     let data = data.ok_or_else(|| {
@@ -228,22 +229,19 @@ fn decode_json(
         ))
     };
     Ok(match (field.kind(), datatype) {
-        (FieldKind::Number { .. }, "BOOL" | "BYTES") => return Err(wrong_datatype(field)),
-        (FieldKind::Number { .. }, _) if binary::element_size(datatype).is_some() => {
-            Elements::Numbers(
-                flat.iter()
-                    .map(|v| v.as_f64())
-                    .collect::<Option<_>>()
-                    .ok_or_else(malformed)?,
-            )
-        }
-        (FieldKind::Flag, "BOOL") => Elements::Flags(
+        (FieldKind::Number { .. }, Some(datatype)) if datatype.is_numeric() => Elements::Numbers(
+            flat.iter()
+                .map(|v| v.as_f64())
+                .collect::<Option<_>>()
+                .ok_or_else(malformed)?,
+        ),
+        (FieldKind::Flag, Some(Datatype::Bool)) => Elements::Flags(
             flat.iter()
                 .map(|v| v.as_bool())
                 .collect::<Option<_>>()
                 .ok_or_else(malformed)?,
         ),
-        (FieldKind::Choice { .. }, "BYTES") => Elements::Texts(
+        (FieldKind::Choice { .. }, Some(Datatype::Bytes)) => Elements::Texts(
             flat.iter()
                 .map(|v| v.as_str().map(|s| Some(s.to_string())))
                 .collect::<Option<_>>()
