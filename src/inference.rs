@@ -15,54 +15,26 @@ use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response};
+use crate::problem::ApiError;
 
 pub use infer::infer;
 pub use metadata::{model_metadata, server_metadata};
-
-/// An error answered in the protocol's shape, `{"error": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct InferenceError {
-    pub status: u16,
-    pub message: String,
-}
-
-impl InferenceError {
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        InferenceError {
-            status: 400,
-            message: message.into(),
-        }
-    }
-
-    pub fn into_response(self) -> Response {
-        Response::json(self.status, &json!({ "error": self.message }))
-    }
-}
 
 /// The model a `/v2/models/{name}[/versions/{version}]` path names.
 pub fn find_model<'c>(
     catalog: &'c Catalog,
     name: &str,
     version: Option<&str>,
-) -> Result<ServedModel<'c>, InferenceError> {
-    let model = catalog.find(name).ok_or_else(|| InferenceError {
-        status: 404,
-        message: format!(
-            "unknown model; available models: {}",
-            catalog.names().join(", ")
-        ),
+) -> Result<ServedModel<'c>, ApiError> {
+    let model = catalog.find(name).ok_or_else(|| ApiError::UnknownModel {
+        available: catalog.names().join(", "),
     })?;
     match version {
         // The protocol leaves the status to the server: a version that does not exist is a
         // resource that does not exist (404), not a server error.
-        Some(requested) if requested != model.info().version => Err(InferenceError {
-            status: 404,
-            message: format!(
-                "{} has no such version; its only version is {}",
-                model.name(),
-                model.info().version
-            ),
+        Some(requested) if requested != model.info().version => Err(ApiError::UnknownVersion {
+            model: model.name().to_owned(),
+            version: model.info().version.to_string(),
         }),
         _ => Ok(model),
     }
@@ -89,18 +61,18 @@ pub fn model_ready(model: ServedModel<'_>) -> Response {
 
 /// Reads the request's JSON part (all of the body, or its first
 /// `Inference-Header-Content-Length` bytes) and the binary part after it.
-fn split_body(request: &Request) -> Result<(Value, &[u8]), InferenceError> {
+fn split_body(request: &Request) -> Result<(Value, &[u8]), ApiError> {
     let (json_part, binary_part) = match request.header(binary::HEADER_LENGTH) {
         None => (&request.body[..], &[][..]),
         Some(length) => {
             let length: usize = length.trim().parse().map_err(|_| {
-                InferenceError::bad_request(format!(
+                ApiError::InvalidInferenceRequest(format!(
                     "{} must be a byte count",
                     binary::HEADER_LENGTH
                 ))
             })?;
             if length > request.body.len() {
-                return Err(InferenceError::bad_request(format!(
+                return Err(ApiError::InvalidInferenceRequest(format!(
                     "{} is larger than the body",
                     binary::HEADER_LENGTH
                 )));
@@ -114,7 +86,7 @@ fn split_body(request: &Request) -> Result<(Value, &[u8]), InferenceError> {
         } else {
             "is not valid JSON"
         };
-        InferenceError::bad_request(format!(
+        ApiError::InvalidInferenceRequest(format!(
             "the inference request {problem} (line {}, column {})",
             e.line(),
             e.column()

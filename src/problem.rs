@@ -1,6 +1,9 @@
-//! Errors of the HTTP API as RFC 9457 problem details (`application/problem+json`).
+//! Errors of the HTTP API: one typed model for every endpoint.
 //!
-//! Every error a client can cause is a variant here, so each has one status and one shape.
+//! Every error a client can cause is a variant here, so each has one status and one message.
+//! The wire shape is the endpoint family's: RFC 9457 problem details
+//! (`application/problem+json`, [`ApiError::into_response`]) everywhere except the Open
+//! Inference Protocol, whose clients read `{"error": "..."}` ([`ApiError::into_inference_response`]).
 //! Messages name fields and allowed values, never a value the client sent.
 
 use crate::http::Response;
@@ -53,8 +56,9 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed; allowed: {allow}")]
     MethodNotAllowed { allow: &'static str },
-    #[error("the request body must be JSON (Content-Type: application/json)")]
-    UnsupportedMediaType,
+    /// The body's media type is not one the endpoint reads; the text says which it reads.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the request body is not valid JSON: {reason} at line {line}, column {column}")]
@@ -69,7 +73,23 @@ pub enum ApiError {
     /// answer with a part of it.
     #[error("{0} built into this component is invalid; rebuild it")]
     BrokenBuild(&'static str),
+    /// A `/v2/models/{name}` path names no served model.
+    #[error("unknown model; available models: {available}")]
+    UnknownModel { available: String },
+    /// A `/v2/models/{name}/versions/{version}` path names a version the model does not have.
+    #[error("{model} has no such version; its only version is {version}")]
+    UnknownVersion { model: String, version: String },
+    /// An inference request the protocol cannot read, or whose patients a model refused; the
+    /// text names the tensor or field and, for ranges, the allowed range, never a value.
+    #[error("{0}")]
+    InvalidInferenceRequest(String),
 }
+
+/// What `/predict` and the other JSON endpoints read.
+pub const JSON_ONLY: &str = "the request body must be JSON (Content-Type: application/json)";
+
+/// What the inference endpoint reads: JSON, or JSON followed by binary tensors.
+pub const JSON_OR_TENSORS: &str = "the body must be JSON, or JSON followed by binary tensors";
 
 impl ApiError {
     pub fn malformed_json(error: &serde_json::Error) -> Self {
@@ -100,11 +120,13 @@ impl ApiError {
 
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::NotFound => 404,
+            ApiError::NotFound
+            | ApiError::UnknownModel { .. }
+            | ApiError::UnknownVersion { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::UnsupportedMediaType => 415,
+            ApiError::UnsupportedMediaType(_) => 415,
             ApiError::PayloadTooLarge { .. } => 413,
-            ApiError::MalformedJson { .. } => 400,
+            ApiError::MalformedJson { .. } | ApiError::InvalidInferenceRequest(_) => 400,
             ApiError::InvalidInput(_) => 422,
             ApiError::BrokenBuild(_) => 500,
         }
@@ -112,11 +134,14 @@ impl ApiError {
 
     fn title(&self) -> &'static str {
         match self {
-            ApiError::NotFound => "Not Found",
+            ApiError::NotFound
+            | ApiError::UnknownModel { .. }
+            | ApiError::UnknownVersion { .. } => "Not Found",
             ApiError::MethodNotAllowed { .. } => "Method Not Allowed",
-            ApiError::UnsupportedMediaType => "Unsupported Media Type",
+            ApiError::UnsupportedMediaType(_) => "Unsupported Media Type",
             ApiError::PayloadTooLarge { .. } => "Content Too Large",
             ApiError::MalformedJson { .. } => "Malformed JSON",
+            ApiError::InvalidInferenceRequest(_) => "Bad Request",
             ApiError::InvalidInput(_) => "Invalid input",
             ApiError::BrokenBuild(_) => "Internal Server Error",
         }
@@ -139,6 +164,15 @@ impl ApiError {
         }
     }
 
+    /// The Open Inference Protocol's shape: `{"error": "<message>"}` with the same status.
+    pub fn into_inference_response(self) -> Response {
+        Response::json(
+            self.status(),
+            &serde_json::json!({ "error": self.to_string() }),
+        )
+    }
+
+    /// RFC 9457 problem details.
     pub fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.to_body()).unwrap_or_default();
         let mut response = Response::new(self.status(), PROBLEM_JSON, body);

@@ -2,10 +2,10 @@
 
 use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
-use crate::inference::{self, find_model, InferenceError};
+use crate::inference::{self, find_model};
 use crate::openapi::openapi_document;
 use crate::predict::predict_body;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, JSON_ONLY, JSON_OR_TENSORS};
 
 /// What a request asks for, decided from its method and path alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,8 +118,9 @@ pub fn route_with(catalog: &Catalog, request: &Request) -> Response {
     }
 }
 
-fn respond(result: Result<Response, InferenceError>) -> Response {
-    result.unwrap_or_else(InferenceError::into_response)
+/// An Open Inference Protocol answer, or its error in the protocol's shape.
+fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(ApiError::into_inference_response)
 }
 
 fn is_json(media_type: &str) -> bool {
@@ -129,7 +130,7 @@ fn is_json(media_type: &str) -> bool {
 fn predict(catalog: &Catalog, request: &Request) -> Response {
     match request.media_type() {
         Some(media_type) if is_json(&media_type) => {}
-        _ => return ApiError::UnsupportedMediaType.into_response(),
+        _ => return ApiError::UnsupportedMediaType(JSON_ONLY).into_response(),
     }
     if request.body_truncated {
         return ApiError::PayloadTooLarge {
@@ -143,27 +144,18 @@ fn predict(catalog: &Catalog, request: &Request) -> Response {
     }
 }
 
-fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, InferenceError> {
+fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, ApiError> {
     // tritonclient sends binary requests with no JSON content type, and the curl examples of
     // KServe's documentation (`curl -d @input.json`) label JSON as a form: accept those, and
     // refuse anything else that is not JSON or raw bytes.
     match request.media_type().as_deref() {
         None | Some("application/octet-stream" | "application/x-www-form-urlencoded") => {}
         Some(media_type) if is_json(media_type) => {}
-        Some(_) => {
-            return Err(InferenceError {
-                status: 415,
-                message: "the body must be JSON, or JSON followed by binary tensors".into(),
-            })
-        }
+        Some(_) => return Err(ApiError::UnsupportedMediaType(JSON_OR_TENSORS)),
     }
     if request.body_truncated {
-        return Err(InferenceError {
-            status: 413,
-            message: format!(
-                "the request body is larger than {} bytes",
-                MAX_BATCH_BODY_BYTES
-            ),
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BATCH_BODY_BYTES,
         });
     }
     inference::infer(model, request)

@@ -7,10 +7,11 @@ use serde_json::{json, Map, Value};
 
 use super::binary;
 use super::datatype::Datatype;
+use super::split_body;
 use super::tensor::{output_names, read_patients};
-use super::{split_body, InferenceError};
 use crate::catalog::{ModelInfo, ModelPrediction, ServedModel};
 use crate::http::{Request, Response};
+use crate::problem::ApiError;
 
 /// One output tensor's values for every patient.
 enum OutputData {
@@ -18,7 +19,7 @@ enum OutputData {
     Texts(Vec<&'static str>),
 }
 
-pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, InferenceError> {
+pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, ApiError> {
     let (header, binary_part) = split_body(request)?;
     let patients = read_patients(&header, binary_part)?;
 
@@ -35,7 +36,7 @@ pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, Infe
         }
     }
     if !problems.is_empty() {
-        return Err(InferenceError::bad_request(problems.join("; ")));
+        return Err(ApiError::InvalidInferenceRequest(problems.join("; ")));
     }
 
     let info = model.info();
@@ -95,17 +96,14 @@ pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, Infe
 /// request did not say for this output).
 type RequestedOutput = (String, Datatype, Option<bool>);
 
-fn requested_outputs(
-    info: &ModelInfo,
-    header: &Value,
-) -> Result<Vec<RequestedOutput>, InferenceError> {
+fn requested_outputs(info: &ModelInfo, header: &Value) -> Result<Vec<RequestedOutput>, ApiError> {
     let available: Vec<(String, Datatype)> = output_names(info).collect();
     let Some(requested) = header.get("outputs") else {
         return Ok(available.into_iter().map(|(n, d)| (n, d, None)).collect());
     };
     let requested = requested
         .as_array()
-        .ok_or_else(|| InferenceError::bad_request("outputs must be an array"))?;
+        .ok_or_else(|| ApiError::InvalidInferenceRequest("outputs must be an array".into()))?;
     requested
         .iter()
         .map(|output| {
@@ -118,7 +116,7 @@ fn requested_outputs(
                 .find(|(n, _)| n == name)
                 .cloned()
                 .ok_or_else(|| {
-                    InferenceError::bad_request(format!(
+                    ApiError::InvalidInferenceRequest(format!(
                         "unknown output; {} has: {}",
                         info.name,
                         available

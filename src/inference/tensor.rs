@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use super::binary;
 use super::datatype::Datatype;
-use super::InferenceError;
 use crate::catalog::ModelInfo;
 use crate::predict::MAX_INSTANCES;
 use crate::problem::echoed_name;
+use crate::problem::ApiError;
 
 /// The model's outputs: `risk`, `<outcome>_risk` for each outcome, `category`.
 pub fn output_names(info: &ModelInfo) -> impl Iterator<Item = (String, Datatype)> + '_ {
@@ -51,19 +51,21 @@ impl Elements {
 pub fn read_patients(
     header: &Value,
     mut binary_part: &[u8],
-) -> Result<Vec<PatientInput>, InferenceError> {
+) -> Result<Vec<PatientInput>, ApiError> {
     let inputs = header
         .get("inputs")
         .and_then(Value::as_array)
-        .ok_or_else(|| InferenceError::bad_request("inputs must be an array of tensors"))?;
+        .ok_or_else(|| {
+            ApiError::InvalidInferenceRequest("inputs must be an array of tensors".into())
+        })?;
     let mut columns: Vec<(Field, Elements)> = Vec::new();
     for input in inputs {
         let name = input
             .get("name")
             .and_then(Value::as_str)
-            .ok_or_else(|| InferenceError::bad_request("every input needs a name"))?;
+            .ok_or_else(|| ApiError::InvalidInferenceRequest("every input needs a name".into()))?;
         let field = Field::from_name(name).ok_or_else(|| {
-            InferenceError::bad_request(format!(
+            ApiError::InvalidInferenceRequest(format!(
                 "input {} is not a patient field (known: {})",
                 echoed_name(name),
                 Field::ALL.map(|f| f.name()).join(", ")
@@ -71,7 +73,7 @@ pub fn read_patients(
         })?;
         let field_name = field.name();
         if columns.iter().any(|(f, _)| *f == field) {
-            return Err(InferenceError::bad_request(format!(
+            return Err(ApiError::InvalidInferenceRequest(format!(
                 "input {field_name} is given twice"
             )));
         }
@@ -81,7 +83,7 @@ pub fn read_patients(
             .and_then(Value::as_str)
             .and_then(Datatype::parse);
         let count = element_count(input).ok_or_else(|| {
-            InferenceError::bad_request(format!(
+            ApiError::InvalidInferenceRequest(format!(
                 "input {field_name} needs a shape of non-negative integers"
             ))
         })?;
@@ -92,7 +94,7 @@ pub fn read_patients(
                 size.as_u64()
                     .and_then(|s| usize::try_from(s).ok())
                     .ok_or_else(|| {
-                        InferenceError::bad_request(format!(
+                        ApiError::InvalidInferenceRequest(format!(
                             "input {field_name}: binary_data_size must be a byte count"
                         ))
                     })
@@ -101,7 +103,7 @@ pub fn read_patients(
         let elements = match binary_size {
             Some(size) => {
                 if size > binary_part.len() {
-                    return Err(InferenceError::bad_request(format!(
+                    return Err(ApiError::InvalidInferenceRequest(format!(
                         "input {field_name}: binary_data_size is larger than the remaining body"
                     )));
                 }
@@ -112,7 +114,7 @@ pub fn read_patients(
             None => decode_json(field, datatype, input.get("data"))?,
         };
         if elements.len() != count {
-            return Err(InferenceError::bad_request(format!(
+            return Err(ApiError::InvalidInferenceRequest(format!(
                 "input {field_name} has {} elements but its shape says {count}",
                 elements.len()
             )));
@@ -120,18 +122,18 @@ pub fn read_patients(
         columns.push((field, elements));
     }
     if !binary_part.is_empty() {
-        return Err(InferenceError::bad_request(
-            "the body has binary data that no input claims",
+        return Err(ApiError::InvalidInferenceRequest(
+            "the body has binary data that no input claims".into(),
         ));
     }
     let rows = columns.first().map_or(0, |(_, e)| e.len());
     if rows == 0 || rows > MAX_INSTANCES {
-        return Err(InferenceError::bad_request(format!(
+        return Err(ApiError::InvalidInferenceRequest(format!(
             "inputs must describe between 1 and {MAX_INSTANCES} patients"
         )));
     }
     if let Some((field, _)) = columns.iter().find(|(_, e)| e.len() != rows) {
-        return Err(InferenceError::bad_request(format!(
+        return Err(ApiError::InvalidInferenceRequest(format!(
             "every input must have the same number of elements ({rows}); {} does not",
             field.name()
         )));
@@ -158,7 +160,7 @@ pub fn read_patients(
     if problems.is_empty() {
         Ok(patients)
     } else {
-        Err(InferenceError::bad_request(problems.join("; ")))
+        Err(ApiError::InvalidInferenceRequest(problems.join("; ")))
     }
 }
 
@@ -172,8 +174,8 @@ fn element_count(input: &Value) -> Option<usize> {
         })
 }
 
-fn wrong_datatype(field: Field) -> InferenceError {
-    InferenceError::bad_request(format!(
+fn wrong_datatype(field: Field) -> ApiError {
+    ApiError::InvalidInferenceRequest(format!(
         "input {} must have datatype {}",
         field.name(),
         Datatype::of(field.kind())
@@ -184,9 +186,10 @@ fn decode_binary(
     field: Field,
     datatype: Option<Datatype>,
     bytes: &[u8],
-) -> Result<Elements, InferenceError> {
-    let malformed =
-        || InferenceError::bad_request(format!("input {}: malformed binary data", field.name()));
+) -> Result<Elements, ApiError> {
+    let malformed = || {
+        ApiError::InvalidInferenceRequest(format!("input {}: malformed binary data", field.name()))
+    };
     Ok(match (field.kind(), datatype) {
         (FieldKind::Number { .. }, Some(Datatype::Bool | Datatype::Bytes)) => {
             return Err(wrong_datatype(field))
@@ -208,9 +211,9 @@ fn decode_json(
     field: Field,
     datatype: Option<Datatype>,
     data: Option<&Value>,
-) -> Result<Elements, InferenceError> {
+) -> Result<Elements, ApiError> {
     let data = data.ok_or_else(|| {
-        InferenceError::bad_request(format!(
+        ApiError::InvalidInferenceRequest(format!(
             "input {} needs data or binary_data_size",
             field.name()
         ))
@@ -218,7 +221,7 @@ fn decode_json(
     let mut flat = Vec::new();
     flatten(data, &mut flat);
     let malformed = || {
-        InferenceError::bad_request(format!(
+        ApiError::InvalidInferenceRequest(format!(
             "input {}: every element must be a {}",
             field.name(),
             match field.kind() {

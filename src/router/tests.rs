@@ -194,3 +194,26 @@ fn a_broken_build_answers_500_with_a_problem_not_part_of_a_document() {
         "the OpenAPI document built into this component is invalid; rebuild it"
     );
 }
+
+#[test]
+fn one_typed_error_answers_in_each_endpoint_familys_shape() {
+    let error = ApiError::PayloadTooLarge { limit: 10 };
+    let problem = error.clone().into_response();
+    let inference = error.into_inference_response();
+    assert_eq!((problem.status, inference.status), (413, 413));
+    assert_eq!(
+        problem.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(
+        json_body(&problem)["detail"],
+        json_body(&inference)["error"]
+    );
+
+    let unknown = route(&Request::new("GET", "/v2/models/framingham-2008"));
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        json_body(&unknown)["error"],
+        "unknown model; available models: pce-2013, prevent-2023"
+    );
+}
