@@ -30,7 +30,7 @@ pub fn read_patient(
                 .map(FieldValue::Number)
                 .ok_or(FieldProblem::NotFinite),
             Value::Array(_) | Value::Object(_) => Err(FieldProblem::WrongType {
-                expected: field.kind(),
+                expected: field.kind().value_kind(),
             }),
         };
         if let Err(problem) = value.and_then(|value| input.set(field, value)) {

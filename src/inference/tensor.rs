@@ -146,7 +146,7 @@ pub fn read_patients(
             let result = match elements.get(row) {
                 Some(value) => patient.set(*field, value),
                 None => Err(risk_models::FieldProblem::WrongType {
-                    expected: field.kind(),
+                    expected: field.kind().value_kind(),
                 }),
             };
             if let Err(problem) = result {

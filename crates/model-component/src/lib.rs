@@ -158,7 +158,7 @@ pub fn field_problem(problem: &FieldProblem) -> wit::FieldProblem {
             wit::FieldProblem::NotAllowed(allowed.iter().map(|value| (*value).into()).collect())
         }
         FieldProblem::NotFinite => wit::FieldProblem::NotFinite,
-        FieldProblem::Duplicate => wit::FieldProblem::Duplicate,
+        FieldProblem::Duplicate { .. } => wit::FieldProblem::Duplicate,
         FieldProblem::OutOfRange { range: r, .. } => wit::FieldProblem::OutOfRange(range(*r)),
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use risk_models::ValueKind;
 
 fn empty() -> wit::PatientInput {
     wit::PatientInput {
@@ -202,7 +203,7 @@ fn every_field_problem_has_its_wit_case() {
     );
     assert_eq!(
         field_problem(&FieldProblem::WrongType {
-            expected: FieldKind::Flag
+            expected: ValueKind::Boolean
         }),
         wit::FieldProblem::WrongType
     );
@@ -213,7 +214,9 @@ fn every_field_problem_has_its_wit_case() {
         wit::FieldProblem::NotAllowed(vec!["female".into(), "male".into()])
     );
     assert_eq!(
-        field_problem(&FieldProblem::Duplicate),
+        field_problem(&FieldProblem::Duplicate {
+            alias: "cholesterol"
+        }),
         wit::FieldProblem::Duplicate
     );
 }

@@ -4,6 +4,8 @@
 //! inference-protocol tensors, validation messages, the OpenAPI document) reads it from here,
 //! so the contract cannot drift between them.
 
+use crate::value::ValueKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CholesterolUnit {
     #[default]
@@ -36,6 +38,17 @@ impl CholesterolUnit {
         match self {
             CholesterolUnit::MgPerDl => value,
             CholesterolUnit::MmolPerL => value / MG_DL_PER_MMOL_L,
+        }
+    }
+}
+
+impl FieldKind {
+    /// The type of value a client sends for a field of this kind.
+    pub fn value_kind(self) -> ValueKind {
+        match self {
+            FieldKind::Number { .. } => ValueKind::Number,
+            FieldKind::Flag => ValueKind::Boolean,
+            FieldKind::Choice { .. } => ValueKind::Choice,
         }
     }
 }

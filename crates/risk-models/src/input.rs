@@ -54,7 +54,9 @@ impl PatientInput {
     /// `cholesterol`) is refused rather than silently overwritten.
     pub fn set(&mut self, field: Field, value: FieldValue<'_>) -> Result<(), FieldProblem> {
         if self.is_set(field) {
-            return Err(FieldProblem::Duplicate);
+            return Err(FieldProblem::Duplicate {
+                alias: field.alias().unwrap_or_default(),
+            });
         }
         match (field.kind(), value) {
             (FieldKind::Number { .. }, FieldValue::Number(number)) => {
@@ -68,7 +70,11 @@ impl PatientInput {
                 self.set_choice(field, text)
                     .ok_or(FieldProblem::NotAllowed { allowed })?;
             }
-            (kind, _) => return Err(FieldProblem::WrongType { expected: kind }),
+            (kind, _) => {
+                return Err(FieldProblem::WrongType {
+                    expected: kind.value_kind(),
+                })
+            }
         }
         Ok(())
     }
@@ -211,7 +217,9 @@ mod tests {
         );
         assert_eq!(
             input.set(Field::TotalCholesterol, FieldValue::Number(210.0)),
-            Err(FieldProblem::Duplicate)
+            Err(FieldProblem::Duplicate {
+                alias: "cholesterol"
+            })
         );
         assert_eq!(input.total_cholesterol, Some(200.0));
     }

@@ -25,7 +25,9 @@
 
 pub mod category;
 pub mod confidence;
+pub mod description;
 pub mod explanation;
+pub mod features;
 pub mod field;
 pub mod input;
 pub mod link;
@@ -34,9 +36,11 @@ pub mod prediction;
 pub mod problem;
 pub mod spec;
 pub mod validation;
+pub mod value;
 pub mod warning;
 
 pub use category::RiskCategory;
+pub use description::ModelDescription;
 pub use explanation::{Contribution, Factor};
 pub use field::{CholesterolUnit, Field, FieldKind, Unit};
 pub use input::{FieldValue, PatientInput, Race, Sex};
@@ -45,4 +49,5 @@ pub use prediction::{OutcomeRisk, Prediction};
 pub use problem::{FieldError, FieldProblem, ValidationErrors};
 pub use spec::{InputSpec, ModelSpec, OutcomeSpec, Range, Requirement};
 pub use validation::Patient;
+pub use value::{UnitConversion, ValueKind};
 pub use warning::Warning;

@@ -6,8 +6,9 @@
 
 use std::fmt;
 
-use crate::field::{CholesterolUnit, Field, FieldKind, Unit};
+use crate::field::Field;
 use crate::spec::Range;
+use crate::value::{UnitConversion, ValueKind};
 
 /// Why one field was refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,20 +18,22 @@ pub enum FieldProblem {
     /// The name is not a patient field.
     Unknown,
     /// The value has the wrong JSON or tensor type.
-    WrongType { expected: FieldKind },
+    WrongType { expected: ValueKind },
     /// A choice field got a string outside its allowed set.
     NotAllowed { allowed: &'static [&'static str] },
     /// A number that is NaN or infinite (possible in binary tensors).
     NotFinite,
-    /// The same field was given twice (for example under its alias too).
-    Duplicate,
+    /// The same field was given twice: under its name and its `alias`.
+    Duplicate { alias: &'static str },
     /// Outside the model's validated range; the equations are never extrapolated.
     OutOfRange {
         model: &'static str,
+        /// In the canonical unit.
         range: Range,
-        unit: Unit,
-        /// The unit the client used for cholesterol, so the range is shown in it.
-        cholesterol_unit: CholesterolUnit,
+        /// The canonical unit's symbol.
+        unit: &'static str,
+        /// The other unit the client gave the value in, if any: the range is shown in it too.
+        given_in: Option<UnitConversion>,
     },
 }
 
@@ -63,9 +66,9 @@ impl fmt::Display for FieldError {
             ),
             FieldProblem::WrongType { expected } => {
                 let expected = match expected {
-                    FieldKind::Number { .. } => "a number",
-                    FieldKind::Flag => "a boolean (true or false)",
-                    FieldKind::Choice { .. } => "a string",
+                    ValueKind::Number => "a number",
+                    ValueKind::Boolean => "a boolean (true or false)",
+                    ValueKind::Choice => "a string",
                 };
                 write!(f, "{field} must be {expected}")
             }
@@ -73,37 +76,34 @@ impl fmt::Display for FieldError {
                 write!(f, "{field} must be one of: {}", quoted_list(allowed))
             }
             FieldProblem::NotFinite => write!(f, "{field} must be a finite number"),
-            FieldProblem::Duplicate => write!(
+            FieldProblem::Duplicate { alias } => write!(
                 f,
-                "{field} is given more than once (total_cholesterol and its alias cholesterol \
-                 are the same field)"
+                "{field} is given more than once ({field} and its alias {alias} are the same \
+                 field)"
             ),
             FieldProblem::OutOfRange {
                 model,
                 range,
                 unit,
-                cholesterol_unit,
-            } => {
-                if *unit == Unit::Cholesterol && *cholesterol_unit == CholesterolUnit::MmolPerL {
+                given_in,
+            } => match given_in {
+                Some(other) => {
                     // Rounded inwards, so every value inside the shown range is accepted.
-                    let min = round_up(cholesterol_unit.from_mg_dl(range.min), 3);
-                    let max = round_down(cholesterol_unit.from_mg_dl(range.max), 3);
+                    let min = round_up(range.min / other.factor, 3);
+                    let max = round_down(range.max / other.factor, 3);
                     write!(
                         f,
-                        "{field} must be between {min} and {max} mmol/L ({} to {} mg/dL), \
-                         the validated range of {model}",
-                        range.min, range.max
-                    )
-                } else {
-                    write!(
-                        f,
-                        "{field} must be between {} and {} {}, the validated range of {model}",
-                        range.min,
-                        range.max,
-                        unit.symbol()
+                        "{field} must be between {min} and {max} {} ({} to {} {unit}), the \
+                         validated range of {model}",
+                        other.unit, range.min, range.max
                     )
                 }
-            }
+                None => write!(
+                    f,
+                    "{field} must be between {} and {} {unit}, the validated range of {model}",
+                    range.min, range.max
+                ),
+            },
         }
     }
 }

@@ -9,10 +9,11 @@ mod patient;
 
 pub use patient::Patient;
 
-use crate::field::{Field, FieldKind, Unit};
+use crate::field::{CholesterolUnit, Field, FieldKind, Unit, MG_DL_PER_MMOL_L};
 use crate::input::{PatientInput, Race};
 use crate::problem::{FieldError, FieldProblem, ValidationErrors};
 use crate::spec::{ModelSpec, Requirement};
+use crate::value::UnitConversion;
 use crate::warning::Warning;
 
 /// Validates `input` for the model `spec`, returning the patient in canonical units and the
@@ -42,13 +43,19 @@ pub fn validate(
             value
         };
         if !range.contains(canonical) {
+            let given_in = (unit == Unit::Cholesterol
+                && cholesterol_unit == CholesterolUnit::MmolPerL)
+                .then_some(UnitConversion {
+                    unit: cholesterol_unit.symbol(),
+                    factor: MG_DL_PER_MMOL_L,
+                });
             errors.push(FieldError::new(
                 field.name(),
                 FieldProblem::OutOfRange {
                     model: spec.name,
                     range,
-                    unit,
-                    cholesterol_unit,
+                    unit: unit.symbol(),
+                    given_in,
                 },
             ));
         }
