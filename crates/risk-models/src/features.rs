@@ -26,7 +26,7 @@ pub enum Canonical {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidatedFeatures {
     /// In the description's feature order.
-    values: Vec<(&'static str, Option<Canonical>)>,
+    values: Slots,
     /// Names given that this model does not declare (the caller decides what to say).
     pub not_declared: Vec<String>,
 }
@@ -136,18 +136,21 @@ pub fn validate_features(
         return Err(ValidationErrors(errors));
     }
 
-    for (feature, (_, value)) in model.features.iter().zip(&values) {
+    // One pass in declared order: numbers into the canonical unit, each checked against its
+    // range (and shown in the unit it was given in), required features present.
+    let mut canonical: Slots = Vec::with_capacity(values.len());
+    for (feature, &(name, value)) in model.features.iter().zip(&values) {
         if feature.required && value.is_none() {
             errors.push(error(feature, FieldProblem::Missing));
-            continue;
         }
         let (FeatureKind::Number(number), Some(Canonical::Number(given))) = (&feature.kind, value)
         else {
+            canonical.push((name, value));
             continue;
         };
         let given_in = chosen_unit(number, &values);
-        let canonical = given_in.map_or(*given, |unit| given * unit.factor);
-        if let Some(range) = number.range.filter(|range| !range.contains(canonical)) {
+        let converted = given_in.map_or(given, |unit| given * unit.factor);
+        if let Some(range) = number.range.filter(|range| !range.contains(converted)) {
             errors.push(error(
                 feature,
                 FieldProblem::OutOfRange {
@@ -158,36 +161,20 @@ pub fn validate_features(
                 },
             ));
         }
+        canonical.push((name, Some(Canonical::Number(converted))));
     }
     if !errors.is_empty() {
         return Err(ValidationErrors(errors));
     }
-
-    // Numbers given in another unit, in the canonical one from here on.
-    let converted: Slots = model
-        .features
-        .iter()
-        .zip(&values)
-        .map(|(feature, (name, value))| match (&feature.kind, value) {
-            (FeatureKind::Number(number), Some(Canonical::Number(given))) => {
-                let factor = chosen_unit(number, &values).map_or(1.0, |unit| unit.factor);
-                (*name, Some(Canonical::Number(given * factor)))
-            }
-            _ => (*name, *value),
-        })
-        .collect();
     Ok(ValidatedFeatures {
-        values: converted,
+        values: canonical,
         not_declared,
     })
 }
 
 /// The alternative unit a number was given in, named by its unit selector's value; `None` for
 /// the canonical unit (the selector absent, or naming the canonical unit).
-fn chosen_unit(
-    number: &NumberFeature,
-    values: &[(&'static str, Option<Canonical>)],
-) -> Option<UnitConversion> {
+fn chosen_unit(number: &NumberFeature, values: &Slots) -> Option<UnitConversion> {
     let selector = number.unit_selector?;
     let Some((_, Some(Canonical::Choice(unit)))) = values.iter().find(|(n, _)| *n == selector)
     else {
