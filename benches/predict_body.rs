@@ -7,10 +7,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use model_api::catalog::Catalog;
-use model_api::patient_json::read_patient;
+use model_api::patient::read_patient;
 use model_api::predict::predict_body;
 use model_api::prediction_json::PredictionBody;
-use risk_models::Model;
 use serde_json::Value;
 use std::hint::black_box;
 
@@ -34,8 +33,9 @@ fn breakdown(c: &mut Criterion) {
     let Value::Object(fields) = &request["patient_data"] else {
         panic!("patient_data is an object")
     };
-    let input = read_patient(fields, "/patient_data").expect("valid patient");
     let catalog = Catalog::linked();
+    let known = catalog.features();
+    let input = read_patient(known, fields, "/patient_data").expect("valid patient");
     let model = catalog.find("pce-2013").expect("linked");
     let prediction = model.predict(&input).expect("valid patient");
 
@@ -43,14 +43,10 @@ fn breakdown(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<Value>(black_box(BODY)).expect("valid JSON"))
     });
     c.bench_function("breakdown/2-read-patient", |b| {
-        b.iter(|| read_patient(black_box(fields), "/patient_data").expect("valid patient"))
+        b.iter(|| read_patient(known, black_box(fields), "/patient_data").expect("valid patient"))
     });
     c.bench_function("breakdown/3-model-predict", |b| {
-        b.iter(|| {
-            Model::Pce2013
-                .predict(black_box(&input))
-                .expect("valid patient")
-        })
+        b.iter(|| model.predict(black_box(&input)).expect("valid patient"))
     });
     c.bench_function("breakdown/4-serialise-response", |b| {
         b.iter(|| {

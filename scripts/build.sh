@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release WebAssembly components (what `spin build` runs):
 #
-#   target/components/<model>.wasm         each model alone: exports healthcare:risk/predictor
-#                                          (wit/risk.wit), imports nothing
+#   target/components/<model>.wasm         each model alone: exports healthcare:model/model
+#                                          (wit/model.wit), imports nothing
 #   target/wasm32-wasip2/release/model_api.wasm   the HTTP component: imports the models
 #                                          (wit/service/api.wit), which Spin wires in from
 #                                          spin.toml's [component.api.dependencies]

@@ -1,13 +1,15 @@
-//! The models this component serves, reached only through their WIT interface
-//! (`healthcare:risk/predictor`, `wit/risk.wit`).
+//! The models this component serves, reached only through the general model contract
+//! (`healthcare:model/model`, `wit/model.wit`).
 //!
 //! In the WebAssembly build every model is an import of the world `api`
-//! (`wit/service/api.wit`): the default model as `healthcare:risk/predictor`, every other one
-//! under its own name. Separate model components answer them, wired in by `spin.toml` or
-//! composed in by `wac`, so this component holds no equation. Natively (unit tests,
-//! benchmarks, fuzzing) the same two calls go in-process to `model-component`, the code every
-//! model component runs. Either way the rest of the crate sees only the plain types below.
+//! (`wit/service/api.wit`): the default model as `healthcare:model/model`, every other one
+//! under its own import name. Separate model components answer them, so this component holds
+//! no model and knows none: names, features, outputs and categories all come from each
+//! model's `info()`. Natively (unit tests, benchmarks, fuzzing) the same calls go in-process
+//! to `model-component`, the code every built-in model component runs. Either way the rest of
+//! the crate sees only the plain types of [`contract`].
 
+pub mod contract;
 #[cfg(target_arch = "wasm32")]
 mod imports;
 #[cfg(not(target_arch = "wasm32"))]
@@ -16,107 +18,26 @@ mod wit_conversions;
 
 use std::cell::OnceCell;
 
-use risk_models::{Field, PatientInput, RiskCategory};
-
-/// What a model declares about itself (`model-info`), as it declared it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelInfo {
-    pub name: String,
-    pub version: String,
-    pub title: String,
-    pub citation: String,
-    pub population: String,
-    pub horizon_years: u32,
-    /// The inputs the model uses, in documentation order.
-    pub inputs: Vec<InputInfo>,
-    /// The outcomes, primary first.
-    pub outcomes: Vec<OutcomeInfo>,
-    pub linear_predictor_scale: String,
-    pub reference_patient: String,
-    pub category_basis: String,
-}
-
-impl ModelInfo {
-    pub fn input(&self, field: Field) -> Option<&InputInfo> {
-        self.inputs.iter().find(|input| input.field == field)
-    }
-
-    /// The primary outcome's name (every model declares at least one outcome; an empty name
-    /// would only mean a broken model component).
-    pub fn primary_outcome(&self) -> &str {
-        self.outcomes.first().map_or("", |outcome| &outcome.name)
-    }
-}
-
-/// One input a model declares. Fields outside the patient vocabulary cannot occur (the WIT
-/// `patient-input` record fixes it); a declaration naming one is dropped.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputInfo {
-    pub field: Field,
-    pub unit: Option<String>,
-    pub required: bool,
-    pub when_absent: Option<String>,
-    /// The validated range, in the field's canonical unit (cholesterol in mg/dL).
-    pub range: Option<(f64, f64)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutcomeInfo {
-    pub name: String,
-    pub description: String,
-}
-
-/// A model's answer for one patient (`prediction` in `wit/risk.wit`, where every member's
-/// meaning is documented).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelPrediction {
-    /// `(outcome, risk as a fraction)`, primary outcome first.
-    pub outcomes: Vec<(String, f64)>,
-    pub category: RiskCategory,
-    pub confidence: f64,
-    /// `(factor, contribution)` in the model's factor order.
-    pub contributions: Vec<(String, f64)>,
-    pub linear_predictor: f64,
-    pub reference_value: f64,
-    pub warnings: Vec<ModelWarning>,
-}
-
-impl ModelPrediction {
-    /// The primary outcome's risk.
-    pub fn risk(&self) -> f64 {
-        self.outcomes.first().map_or(f64::NAN, |(_, risk)| *risk)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ModelWarning {
-    pub code: String,
-    pub message: String,
-}
-
-/// Why a model refused one field: its name and a sentence naming the allowed values or range,
-/// never the value sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelFieldError {
-    pub field: String,
-    pub message: String,
-}
-
-pub type PredictResult = Result<ModelPrediction, Vec<ModelFieldError>>;
+pub use contract::{
+    Feature, FeatureKind, ModelFieldError, ModelInfo, ModelPrediction, ModelWarning, Patient,
+    PredictResult, Value,
+};
 
 /// The import of the default model, the one `/predict` uses when a request names none: the
 /// contract's own interface, wired by `spin.toml` to whichever model component the deployer
 /// chooses.
-pub const DEFAULT_IMPORT: &str = "healthcare:risk/predictor@1.0.0";
+pub const DEFAULT_IMPORT: &str = "healthcare:model/model@2.0.0";
 
-/// One model's two functions, and the name of the import they came through. The import name
+/// One model's functions, and the name of the import they came through. The import name
 /// is only the key under which the runtime wired a model in (a `spin.toml` dependency name):
 /// it names the import in diagnostics and never identifies a model.
 #[derive(Clone, Copy)]
 pub struct Link {
     pub import: &'static str,
     pub info: fn() -> ModelInfo,
-    pub predict: fn(&PatientInput) -> PredictResult,
+    pub predict: fn(&Patient) -> PredictResult,
+    /// Many patients in one cross-component call, one result per patient in order.
+    pub predict_batch: fn(&[Patient]) -> Vec<PredictResult>,
 }
 
 /// Every model this component reaches, the default first. Asks a model for its `info()` only
@@ -124,6 +45,7 @@ pub struct Link {
 pub struct Catalog {
     links: &'static [Link],
     infos: Vec<OnceCell<ModelInfo>>,
+    features: OnceCell<Vec<Feature>>,
 }
 
 /// A model of the catalog.
@@ -142,8 +64,13 @@ impl ServedModel<'_> {
         &self.info.name
     }
 
-    pub fn predict(&self, input: &PatientInput) -> PredictResult {
-        (self.link.predict)(input)
+    pub fn predict(&self, patient: &Patient) -> PredictResult {
+        (self.link.predict)(patient)
+    }
+
+    /// Every patient in one call to the model.
+    pub fn predict_batch(&self, patients: &[Patient]) -> Vec<PredictResult> {
+        (self.link.predict_batch)(patients)
     }
 }
 
@@ -161,6 +88,7 @@ impl Catalog {
         Catalog {
             links,
             infos: links.iter().map(|_| OnceCell::new()).collect(),
+            features: OnceCell::new(),
         }
     }
 
@@ -196,15 +124,33 @@ impl Catalog {
         models
     }
 
+    /// Every feature any model declares, each name once: the models' features in their
+    /// declared order, the default model's first, a name already declared by an earlier model
+    /// skipped. A client may send any of them to any model (a model ignores, with a warning,
+    /// those it does not use); a name outside this list is refused.
+    pub fn features(&self) -> &[Feature] {
+        self.features.get_or_init(|| {
+            let mut union: Vec<Feature> = Vec::new();
+            for model in self.models() {
+                for feature in &model.info().features {
+                    if union.iter().all(|known| known.name != feature.name) {
+                        union.push(feature.clone());
+                    }
+                }
+            }
+            union
+        })
+    }
+
     pub fn names(&self) -> Vec<String> {
         self.models().iter().map(|m| m.name().to_string()).collect()
     }
 
     /// What is wrong with how the models were wired in, judged only from what each model
-    /// declares: a model without a name or without an outcome, or one model answering two
+    /// declares: a model without a name or without an output, or one model answering two
     /// imports (then one model is served twice and another not at all). Empty when ready.
     /// Which import a model sits in is the deployer's choice (the default model is whichever
-    /// answers `healthcare:risk/predictor`), so it is never a problem by itself.
+    /// answers `healthcare:model/model`), so it is never a problem by itself.
     pub fn wiring_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for index in 0..self.links.len() {
@@ -214,9 +160,9 @@ impl Catalog {
                 problems.push(format!("the model in the import {import} declares no name"));
                 continue;
             }
-            if model.info().outcomes.is_empty() {
+            if model.info().outputs.is_empty() {
                 problems.push(format!(
-                    "the model {} (import {import}) declares no outcome",
+                    "the model {} (import {import}) declares no output",
                     model.name()
                 ));
             }

@@ -1,7 +1,7 @@
 //! Request bodies parsed into [`serde_json::Value`], refusing duplicate member names.
 //!
 //! RFC 8259 leaves duplicate names to the parser, and serde_json keeps the last one: a body
-//! `{"patient_data": {"age": 40, "age": 79, ...}}` would be scored as 79 years without a word.
+//! `{"patient_data": {"x": 40, "x": 79, ...}}` would be scored as 79 without a word.
 //! A request that says two things about one field is refused instead (400), anywhere in the
 //! body.
 

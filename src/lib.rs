@@ -9,7 +9,7 @@ pub mod http;
 pub mod inference;
 pub mod json;
 pub mod openapi;
-pub mod patient_json;
+pub mod patient;
 pub mod predict;
 pub mod prediction_json;
 pub mod problem;

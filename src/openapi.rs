@@ -6,10 +6,9 @@
 //! The fixed part is data, not code: built with `json!` it compiled to about 120 KB of the
 //! component, as a JSON text it is 25 KB.
 
-use risk_models::{Field, FieldKind};
 use serde_json::{json, Map, Value};
 
-use crate::catalog::{Catalog, ServedModel};
+use crate::catalog::{Catalog, Feature, FeatureKind, ServedModel};
 use crate::predict::MAX_INSTANCES;
 use crate::problem::ApiError;
 
@@ -39,7 +38,7 @@ pub fn openapi_document(catalog: &Catalog) -> Result<Value, ApiError> {
         .collect();
     document["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
     document["info"]["description"] = json!(format!(
-        "Validated cardiovascular risk models ({}) served by WebAssembly components: each \
+        "Validated clinical risk models ({}) served by WebAssembly components: each \
          model is a component of its own that imports nothing. `POST /predict` keeps the \
          original service's contract; the Open Inference Protocol (KServe V2) endpoints serve \
          the same models to standard clients. Inputs outside a model's validated ranges are \
@@ -50,12 +49,15 @@ pub fn openapi_document(catalog: &Catalog) -> Result<Value, ApiError> {
     let predict = &mut document["paths"]["/predict"]["post"];
     predict["description"] = json!(format!(
         "Send `patient_data` for one patient, or `instances` (1 to {MAX_INSTANCES} patients) \
-         for a batch. `model` defaults to {default_model}. Cholesterol is in mg/dL unless \
-         `cholesterol_unit` is \"mmol/L\". Flags absent mean false. Every error names each \
-         offending field and, for ranges, the model's validated range."
+         for a batch. `model` defaults to {default_model}. Numbers are in each feature's \
+         canonical unit unless its unit selector names another (see each field). Every error \
+         names each offending field and, for ranges, the model's validated range."
     ));
-    predict["requestBody"]["content"]["application/json"]["example"]["model"] =
-        json!(default_model);
+    let example = &mut predict["requestBody"]["content"]["application/json"]["example"];
+    example["model"] = json!(default_model);
+    if let Some(model) = models.first() {
+        example["patient_data"] = example_patient(model);
+    }
 
     let versions = model_versions(models);
     for parameter in path_parameters(&mut document) {
@@ -70,7 +72,7 @@ pub fn openapi_document(catalog: &Catalog) -> Result<Value, ApiError> {
     }
 
     let schemas = &mut document["components"]["schemas"];
-    schemas["PatientData"] = patient_schema(models);
+    schemas["PatientData"] = patient_schema(models, catalog.features());
     let mut nullable_names: Vec<Value> = names.iter().map(|&n| json!(n)).collect();
     nullable_names.push(Value::Null);
     let request = &mut schemas["PredictRequest"]["properties"];
@@ -79,6 +81,8 @@ pub fn openapi_document(catalog: &Catalog) -> Result<Value, ApiError> {
     request["instances"]["maxItems"] = json!(MAX_INSTANCES);
     let prediction = &mut schemas["Prediction"]["properties"];
     prediction["model"]["enum"] = json!(names);
+    prediction["category"]["enum"] = json!(category_names(models));
+    prediction["confidence"]["description"] = json!(confidence_meanings(models));
     prediction["outcomes"]["description"] = json!(format!(
         "Every outcome's risk as a fraction, by outcome name: {}.",
         outcomes_by_model(models)
@@ -93,6 +97,58 @@ fn model_versions<'a>(models: &'a Models<'_>) -> Vec<&'a str> {
     versions
 }
 
+/// A patient the model accepts: each required feature at the middle of its validated range,
+/// the first allowed value of a choice, `false` for a boolean.
+fn example_patient(model: &ServedModel<'_>) -> Value {
+    let mut patient = Map::new();
+    for feature in model.info().features.iter().filter(|f| f.required) {
+        let value = match &feature.kind {
+            FeatureKind::Number(number) => match number.range {
+                Some((min, max)) => json!(((min + max) / 2.0).round()),
+                None => json!(0),
+            },
+            FeatureKind::Boolean { .. } => json!(false),
+            FeatureKind::Choice { allowed, .. } => json!(allowed.first()),
+        };
+        patient.insert(feature.name.clone(), value);
+    }
+    Value::Object(patient)
+}
+
+/// Every category any model declares, each once, in the models' order.
+fn category_names(models: &Models<'_>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for model in models {
+        for band in model.info().categories.iter().flat_map(|c| &c.bands) {
+            if !names.contains(&band.name) {
+                names.push(band.name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// What `confidence` means, as each model defines it (`null` for a model that gives none).
+fn confidence_meanings(models: &Models<'_>) -> String {
+    let mut meanings: Vec<(String, Vec<&str>)> = Vec::new();
+    for model in models {
+        let meaning = model
+            .info()
+            .confidence
+            .clone()
+            .unwrap_or_else(|| "null: the model gives no confidence.".to_string());
+        match meanings.iter_mut().find(|(m, _)| *m == meaning) {
+            Some((_, names)) => names.push(model.name()),
+            None => meanings.push((meaning, vec![model.name()])),
+        }
+    }
+    let parts: Vec<String> = meanings
+        .into_iter()
+        .map(|(meaning, names)| format!("{}: {meaning}", names.join(", ")))
+        .collect();
+    parts.join(" ")
+}
+
 /// Every parameter of every operation.
 fn path_parameters(document: &mut Value) -> impl Iterator<Item = &mut Value> {
     document["paths"]
@@ -105,14 +161,14 @@ fn path_parameters(document: &mut Value) -> impl Iterator<Item = &mut Value> {
         .flatten()
 }
 
-/// `{"ascvd"} for pce-2013, {"total_cvd", "ascvd"} for prevent-2023`.
+/// `{"<output>", ...} for <model>`, for every model.
 fn outcomes_by_model(models: &Models<'_>) -> String {
     let parts: Vec<String> = models
         .iter()
         .map(|m| {
             let names: Vec<String> = m
                 .info()
-                .outcomes
+                .outputs
                 .iter()
                 .map(|o| format!("{:?}", o.name))
                 .collect();
@@ -122,24 +178,29 @@ fn outcomes_by_model(models: &Models<'_>) -> String {
     parts.join(", ")
 }
 
-/// One property per patient field, with each model's validated range in its description.
-fn patient_schema(models: &Models<'_>) -> Value {
+/// One property per feature any model declares (and per alias), with each model's use of it
+/// in its description.
+fn patient_schema(models: &Models<'_>, features: &[Feature]) -> Value {
     let mut properties = Map::new();
-    for field in Field::ALL {
-        let mut schema = match field.kind() {
-            FieldKind::Number { .. } => json!({"type": ["number", "null"]}),
-            FieldKind::Flag => json!({"type": ["boolean", "null"]}),
-            FieldKind::Choice { allowed } => {
+    for feature in features {
+        let mut schema = match &feature.kind {
+            FeatureKind::Number(_) => json!({"type": ["number", "null"]}),
+            FeatureKind::Boolean { .. } => json!({"type": ["boolean", "null"]}),
+            FeatureKind::Choice { allowed, .. } => {
                 let mut values: Vec<Value> = allowed.iter().map(|v| json!(v)).collect();
                 values.push(Value::Null);
                 json!({"enum": values})
             }
         };
-        schema["description"] = json!(format!("{} {}", field.description(), usage(models, field)));
-        properties.insert(field.name().to_string(), schema.clone());
-        if let Some(alias) = field.alias() {
-            schema["description"] = json!(format!("Alias of {}.", field.name()));
-            properties.insert(alias.to_string(), schema);
+        schema["description"] = json!(format!(
+            "{} {}",
+            feature.description,
+            usage(models, &feature.name)
+        ));
+        properties.insert(feature.name.clone(), schema.clone());
+        for alias in &feature.aliases {
+            schema["description"] = json!(format!("Alias of {}.", feature.name));
+            properties.insert(alias.clone(), schema.clone());
         }
     }
     json!({
@@ -151,21 +212,28 @@ fn patient_schema(models: &Models<'_>) -> Value {
     })
 }
 
-/// What each model makes of a field: required or optional, and its validated range.
-fn usage(models: &Models<'_>, field: Field) -> String {
+/// What each model makes of a feature: required or optional, and its validated range.
+fn usage(models: &Models<'_>, name: &str) -> String {
     let parts: Vec<String> = models
         .iter()
         .filter_map(|model| {
-            let input = model.info().input(field)?;
-            let requirement = match (&input.when_absent, input.required) {
+            let feature = model.info().feature(name)?;
+            let when_absent = match &feature.kind {
+                FeatureKind::Number(_) => None,
+                FeatureKind::Boolean { when_absent } => Some(when_absent.as_str()),
+                FeatureKind::Choice { when_absent, .. } => when_absent.as_deref(),
+            };
+            let requirement = match (when_absent, feature.required) {
                 (_, true) => "required".to_string(),
                 (Some(when_absent), false) => format!("optional, absent: {when_absent}"),
                 (None, false) => "optional".to_string(),
             };
-            let range = input.range.map_or(String::new(), |(min, max)| {
-                let unit = input.unit.as_deref().unwrap_or_default();
-                format!(", validated range {min}-{max} {unit}")
-            });
+            let range = match &feature.kind {
+                FeatureKind::Number(number) => number.range.map_or(String::new(), |(min, max)| {
+                    format!(", validated range {min}-{max} {}", number.unit)
+                }),
+                _ => String::new(),
+            };
             Some(format!("{}: {requirement}{range}", model.name()))
         })
         .collect();

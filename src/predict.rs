@@ -1,14 +1,14 @@
 //! `POST /predict`: the original service's contract, answered by a validated model.
 //!
-//! Single: `{"patient_data": {...}, "model": "pce-2013"}` → one prediction object.
+//! Single: `{"patient_data": {...}, "model": "<name>"}` → one prediction object.
 //! Batch: `{"instances": [{...}, ...], "model": ...}` → one result per patient, each either a
 //! prediction (`"status": 200`) or its field errors (`"status": 422`).
 
 use serde_json::{Map, Value};
 
-use crate::catalog::{Catalog, ModelPrediction, ServedModel};
+use crate::catalog::{Catalog, Feature, Patient, PredictResult, ServedModel};
 use crate::http::MAX_BODY_BYTES;
-use crate::patient_json::{model_issues, read_patient};
+use crate::patient::{model_issues, read_patient};
 use crate::prediction_json::{BatchBody, BatchItem, PredictionBody};
 use crate::problem::{child_pointer, echoed_name, ApiError, FieldIssue};
 
@@ -41,9 +41,10 @@ pub fn predict_body(catalog: &Catalog, body: &[u8]) -> Result<Vec<u8>, ApiError>
     };
     check_members(&request)?;
     let model = read_model(catalog, &request)?;
+    let known = catalog.features();
     match (request.get("patient_data"), request.get("instances")) {
-        (Some(patient), None) => predict_one(model, patient),
-        (None, Some(instances)) => predict_batch(model, instances),
+        (Some(patient), None) => predict_one(model, known, patient),
+        (None, Some(instances)) => predict_batch(model, known, instances),
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "",
             "body",
@@ -97,17 +98,21 @@ fn read_model<'c>(
     }
 }
 
-fn predict_one(model: ServedModel<'_>, patient: &Value) -> Result<Vec<u8>, ApiError> {
-    let prediction =
-        predict_patient(model, patient, "/patient_data").map_err(ApiError::InvalidInput)?;
+fn predict_one(
+    model: ServedModel<'_>,
+    known: &[Feature],
+    patient: &Value,
+) -> Result<Vec<u8>, ApiError> {
+    let pointer = "/patient_data";
+    let patient = read_one(known, patient, pointer).map_err(ApiError::InvalidInput)?;
+    let prediction = model
+        .predict(&patient)
+        .map_err(|errors| ApiError::InvalidInput(model_issues(&errors, pointer)))?;
     Ok(to_json(&PredictionBody::new(model.info(), &prediction)))
 }
 
-fn predict_patient(
-    model: ServedModel<'_>,
-    patient: &Value,
-    pointer: &str,
-) -> Result<ModelPrediction, Vec<FieldIssue>> {
+/// One patient object's values, checked against every served model's features.
+fn read_one(known: &[Feature], patient: &Value, pointer: &str) -> Result<Patient, Vec<FieldIssue>> {
     let Value::Object(fields) = patient else {
         return Err(vec![FieldIssue {
             pointer: pointer.to_string(),
@@ -115,13 +120,14 @@ fn predict_patient(
             detail: "patient data must be a JSON object of patient fields".to_string(),
         }]);
     };
-    let input = read_patient(fields, pointer)?;
-    model
-        .predict(&input)
-        .map_err(|errors| model_issues(&errors, pointer))
+    read_patient(known, fields, pointer)
 }
 
-fn predict_batch(model: ServedModel<'_>, instances: &Value) -> Result<Vec<u8>, ApiError> {
+fn predict_batch(
+    model: ServedModel<'_>,
+    known: &[Feature],
+    instances: &Value,
+) -> Result<Vec<u8>, ApiError> {
     let Value::Array(instances) = instances else {
         return Err(ApiError::invalid(
             "/instances",
@@ -136,18 +142,38 @@ fn predict_batch(model: ServedModel<'_>, instances: &Value) -> Result<Vec<u8>, A
             format!("instances must hold between 1 and {MAX_INSTANCES} patients"),
         ));
     }
-    let outcomes: Vec<Result<ModelPrediction, Vec<FieldIssue>>> = instances
+    let read: Vec<Result<Patient, Vec<FieldIssue>>> = instances
         .iter()
         .enumerate()
-        .map(|(index, patient)| predict_patient(model, patient, &format!("/instances/{index}")))
+        .map(|(index, patient)| read_one(known, patient, &format!("/instances/{index}")))
+        .collect();
+    // Every readable patient goes to the model in one call.
+    let readable: Vec<Patient> = read
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .cloned()
+        .collect();
+    let predicted = model.predict_batch(&readable);
+    if predicted.len() != readable.len() {
+        return Err(ApiError::BrokenBuild("the model's answer to a batch"));
+    }
+    let mut predicted = predicted.into_iter();
+    let outcomes: Vec<Result<_, Vec<FieldIssue>>> = read
+        .into_iter()
+        .enumerate()
+        .map(|(index, read)| {
+            read?;
+            let result: PredictResult = predicted.next().unwrap_or_else(|| Err(Vec::new()));
+            result.map_err(|errors| model_issues(&errors, &format!("/instances/{index}")))
+        })
         .collect();
     let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
     let results = outcomes
         .iter()
         .map(|outcome| match outcome {
-            Ok(prediction) => {
-                BatchItem::Predicted(PredictionBody::new(model.info(), prediction).in_batch())
-            }
+            Ok(prediction) => BatchItem::Predicted(Box::new(
+                PredictionBody::new(model.info(), prediction).in_batch(),
+            )),
             Err(issues) => BatchItem::Refused {
                 status: 422,
                 errors: issues.clone(),

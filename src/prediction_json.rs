@@ -1,27 +1,41 @@
 //! A model's [`ModelPrediction`] as the JSON object `/predict` returns, serialised straight from the
-//! prediction (no intermediate `serde_json::Value`): members in the original contract's order,
+//! prediction (no `serde_json::Value` in between): members in the original contract's order,
 //! `prediction`, `confidence` and `model_version` first. The meaning of every member is
 //! documented in the OpenAPI document (`openapi.rs`) and the README.
+
+use std::borrow::Cow;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::catalog::{ModelInfo, ModelPrediction, ModelWarning};
+use crate::catalog::contract::OutputKind;
+use crate::catalog::{ModelInfo, ModelPrediction, ModelWarning, Value};
 use crate::problem::FieldIssue;
 
-/// The response body for one patient.
+/// The response body for one patient. Members a model does not define (a category, an
+/// explanation, a horizon) are left out, never invented.
 #[derive(Debug, Serialize)]
 pub struct PredictionBody<'a> {
-    prediction: &'static str,
-    confidence: f64,
+    /// The category's label; a model without categories: its primary class, or its primary
+    /// output's value.
+    prediction: Cow<'a, str>,
+    /// As the model's `info().confidence` defines it; `null` when the model gives none.
+    confidence: Option<f64>,
     model_version: &'a str,
     model: &'a str,
-    risk: f64,
-    outcomes: Pairs<'a>,
-    category: &'static str,
-    horizon_years: u32,
-    contributions: Pairs<'a>,
-    explanation: Explanation<'a>,
+    /// The primary output's value, when it is a number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk: Option<f64>,
+    /// Every probability output, by name.
+    outcomes: Probabilities<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    horizon_years: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contributions: Option<Pairs<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<Explanation<'a>>,
     warnings: &'a [ModelWarning],
     /// Only in batch results, where each item says whether it succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,23 +44,29 @@ pub struct PredictionBody<'a> {
 
 impl<'a> PredictionBody<'a> {
     pub fn new(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Self {
+        let category = prediction.category.as_deref();
+        let explanation = info.explanation.as_ref().and_then(|explanation| {
+            Some(Explanation {
+                outcome: info.primary_output(),
+                scale: &explanation.scale,
+                linear_predictor: prediction.linear_predictor?,
+                reference_value: prediction.reference_value?,
+                reference_patient: &explanation.reference_patient,
+            })
+        });
         PredictionBody {
-            prediction: prediction.category.label(),
+            prediction: headline(info, prediction),
             confidence: prediction.confidence,
             model_version: &info.version,
             model: &info.name,
-            risk: prediction.risk(),
-            outcomes: Pairs(&prediction.outcomes),
-            category: prediction.category.name(),
+            risk: prediction.primary_number(),
+            outcomes: Probabilities { info, prediction },
+            category,
             horizon_years: info.horizon_years,
-            contributions: Pairs(&prediction.contributions),
-            explanation: Explanation {
-                outcome: info.primary_outcome(),
-                scale: &info.linear_predictor_scale,
-                linear_predictor: prediction.linear_predictor,
-                reference_value: prediction.reference_value,
-                reference_patient: &info.reference_patient,
-            },
+            contributions: explanation
+                .is_some()
+                .then_some(Pairs(&prediction.contributions)),
+            explanation,
             warnings: &prediction.warnings,
             status: None,
         }
@@ -59,6 +79,45 @@ impl<'a> PredictionBody<'a> {
     }
 }
 
+/// The original contract's `prediction`: the category's label when there is one.
+fn headline<'a>(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Cow<'a, str> {
+    if let Some(label) = prediction
+        .category
+        .as_deref()
+        .and_then(|name| info.category_label(name))
+    {
+        return Cow::Borrowed(label);
+    }
+    match prediction.outputs.first() {
+        Some((_, Value::Choice(class))) => Cow::Borrowed(class),
+        Some((name, Value::Number(number))) => Cow::Owned(format!("{name} {number}")),
+        Some((name, Value::Boolean(flag))) => Cow::Owned(format!("{name} {flag}")),
+        None => Cow::Borrowed(""),
+    }
+}
+
+/// `{"<output>": probability, ...}`: the model's probability outputs, in declared order.
+#[derive(Debug)]
+struct Probabilities<'a> {
+    info: &'a ModelInfo,
+    prediction: &'a ModelPrediction,
+}
+
+impl Serialize for Probabilities<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for output in &self.info.outputs {
+            if output.kind != OutputKind::Probability {
+                continue;
+            }
+            if let Some(value) = self.prediction.number(&output.name) {
+                map.serialize_entry(&output.name, &value)?;
+            }
+        }
+        map.end()
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct Explanation<'a> {
     outcome: &'a str,
@@ -68,8 +127,7 @@ struct Explanation<'a> {
     reference_patient: &'a str,
 }
 
-/// `{"<name>": value, ...}` in the model's order: outcomes (primary first) and contributions
-/// (the model's factor order).
+/// `{"<factor>": contribution, ...}` in the model's factor order.
 #[derive(Debug)]
 struct Pairs<'a>(&'a [(String, f64)]);
 
@@ -87,7 +145,7 @@ impl Serialize for Pairs<'_> {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum BatchItem<'a> {
-    Predicted(PredictionBody<'a>),
+    Predicted(Box<PredictionBody<'a>>),
     Refused {
         status: u16,
         errors: Vec<FieldIssue>,

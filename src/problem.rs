@@ -43,7 +43,7 @@ pub struct ProblemBody<'a> {
 /// One offending field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldIssue {
-    /// JSON Pointer (RFC 6901) to the field in the request body, e.g. `/patient_data/age`.
+    /// JSON Pointer (RFC 6901) to the field in the request body, e.g. `/patient_data/<field>`.
     pub pointer: String,
     /// The field's public name.
     pub field: String,

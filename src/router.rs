@@ -105,15 +105,16 @@ pub fn route_with(catalog: &Catalog, request: &Request) -> Response {
         Route::ServerMetadata => inference::server_metadata(),
         Route::ServerLive => inference::live(),
         Route::ServerReady => inference::ready(catalog),
-        Route::ModelMetadata { model, version } => {
-            respond(find_model(catalog, model, version).map(inference::model_metadata))
-        }
+        Route::ModelMetadata { model, version } => respond(
+            find_model(catalog, model, version)
+                .map(|model| inference::model_metadata(model, catalog.features())),
+        ),
         Route::ModelReady { model, version } => {
             respond(find_model(catalog, model, version).map(inference::model_ready))
         }
-        Route::Infer { model, version } => {
-            respond(find_model(catalog, model, version).and_then(|model| infer(model, request)))
-        }
+        Route::Infer { model, version } => respond(
+            find_model(catalog, model, version).and_then(|model| infer(catalog, model, request)),
+        ),
         Route::NotFound => ApiError::NotFound.into_response(),
     }
 }
@@ -144,7 +145,11 @@ fn predict(catalog: &Catalog, request: &Request) -> Response {
     }
 }
 
-fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, ApiError> {
+fn infer(
+    catalog: &Catalog,
+    model: ServedModel<'_>,
+    request: &Request,
+) -> Result<Response, ApiError> {
     // tritonclient sends binary requests with no JSON content type, and the curl examples of
     // KServe's documentation (`curl -d @input.json`) label JSON as a form: accept those, and
     // refuse anything else that is not JSON or raw bytes.
@@ -158,7 +163,7 @@ fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, ApiError
             limit: MAX_BATCH_BODY_BYTES,
         });
     }
-    inference::infer(model, request)
+    inference::infer(model, catalog.features(), request)
 }
 
 #[cfg(test)]

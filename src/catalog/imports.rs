@@ -5,12 +5,12 @@ use super::wit_conversions::wit_conversions;
 use super::{Link, DEFAULT_IMPORT};
 
 wit_bindgen::generate!({
-    path: ["wit/risk.wit", "wit/service"],
-    world: "healthcare:service/api@1.0.0",
+    path: ["wit/model.wit", "wit/service"],
+    world: "healthcare:service/api@2.0.0",
     generate_all,
 });
 
-wit_conversions!(healthcare::risk::predictor);
+wit_conversions!(healthcare::model::model);
 
 /// One imported model: `$module` is the bindings module wit-bindgen generates for the import
 /// named `$import` in the world `api`.
@@ -24,7 +24,15 @@ macro_rules! imported {
             },
             predict: |input| {
                 use $module as import;
-                predict_result(import::predict(patient_input(input)))
+                predict_result(import::predict(&patient(input)))
+            },
+            predict_batch: |inputs| {
+                use $module as import;
+                let patients: Vec<wit::Patient> = inputs.iter().map(patient).collect();
+                import::predict_batch(&patients)
+                    .into_iter()
+                    .map(predict_result)
+                    .collect()
             },
         }
     };
@@ -32,6 +40,6 @@ macro_rules! imported {
 
 /// The default model first, then one line per named import of the world `api`.
 pub static LINKS: &[Link] = &[
-    imported!(healthcare::risk::predictor, DEFAULT_IMPORT),
+    imported!(healthcare::model::model, DEFAULT_IMPORT),
     imported!(prevent, "prevent"),
 ];

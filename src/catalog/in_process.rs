@@ -12,7 +12,14 @@ macro_rules! in_process {
         Link {
             import: $import,
             info: || model_info(model_component::model_info($model)),
-            predict: |input| predict_result(model_component::predict($model, patient_input(input))),
+            predict: |input| predict_result(model_component::predict($model, &patient(input))),
+            predict_batch: |inputs| {
+                let patients: Vec<wit::Patient> = inputs.iter().map(patient).collect();
+                model_component::predict_batch($model, &patients)
+                    .into_iter()
+                    .map(predict_result)
+                    .collect()
+            },
         }
     };
 }

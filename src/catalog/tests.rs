@@ -1,21 +1,34 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use risk_models::{Field, FieldValue, Model, PatientInput};
 
-use super::{Catalog, Link, DEFAULT_IMPORT};
+use super::{Catalog, FeatureKind, Link, Patient, Value, DEFAULT_IMPORT};
 
-fn patient() -> PatientInput {
+/// One patient, as the API passes it to a model, and as the domain crate reads it.
+fn patient() -> (Patient, PatientInput) {
+    let values = [
+        (Field::Age, Value::Number(55.0)),
+        (Field::Sex, Value::Choice("female".into())),
+        (Field::Race, Value::Choice("white".into())),
+        (Field::TotalCholesterol, Value::Number(213.0)),
+        (Field::HdlCholesterol, Value::Number(50.0)),
+        (Field::SystolicBp, Value::Number(120.0)),
+        (Field::Egfr, Value::Number(90.0)),
+    ];
     let mut input = PatientInput::default();
-    for (field, value) in [
-        (Field::Age, FieldValue::Number(55.0)),
-        (Field::Sex, FieldValue::Text("female")),
-        (Field::Race, FieldValue::Text("white")),
-        (Field::TotalCholesterol, FieldValue::Number(213.0)),
-        (Field::HdlCholesterol, FieldValue::Number(50.0)),
-        (Field::SystolicBp, FieldValue::Number(120.0)),
-        (Field::Egfr, FieldValue::Number(90.0)),
-    ] {
-        input.set(field, value).unwrap();
+    for (field, value) in &values {
+        let value = match value {
+            Value::Number(number) => FieldValue::Number(*number),
+            Value::Boolean(flag) => FieldValue::Flag(*flag),
+            Value::Choice(text) => FieldValue::Text(text),
+        };
+        input.set(*field, value).unwrap();
     }
-    input
+    let patient = values
+        .into_iter()
+        .map(|(field, value)| (field.name().to_string(), value))
+        .collect();
+    (patient, input)
 }
 
 #[test]
@@ -31,28 +44,35 @@ fn a_model_answers_with_the_domain_crate_numbers_and_declarations() {
     let catalog = Catalog::linked();
     for model in Model::ALL {
         let served = catalog.find(model.name()).unwrap();
-        let expected = model.predict(&patient()).unwrap();
-        let answer = served.predict(&patient()).unwrap();
-        assert_eq!(answer.risk(), expected.risk());
-        assert_eq!(answer.category, expected.category);
-        assert_eq!(answer.confidence, expected.confidence);
+        let (given, input) = patient();
+        let expected = model.predict(&input).unwrap();
+        let answer = served.predict(&given).unwrap();
+        assert_eq!(answer.primary_number(), Some(expected.risk()));
+        assert_eq!(answer.category.as_deref(), Some(expected.category.name()));
+        assert_eq!(answer.confidence, Some(expected.confidence));
         assert_eq!(answer.contributions.len(), expected.contributions.len());
         assert_eq!(served.info().version, model.spec().version);
-        assert_eq!(served.info().inputs.len(), model.spec().inputs.len());
         for input in model.spec().inputs {
-            let declared = served.info().input(input.field).unwrap();
-            assert_eq!(declared.range, input.range.map(|r| (r.min, r.max)));
+            let declared = served.info().feature(input.field.name()).unwrap();
+            let FeatureKind::Number(number) = &declared.kind else {
+                continue;
+            };
+            assert_eq!(number.range, input.range.map(|r| (r.min, r.max)));
         }
     }
 }
 
 #[test]
 fn field_errors_keep_the_field_name_and_the_models_message() {
-    let mut input = patient();
-    input.systolic_bp = Some(300.0);
+    let (mut given, _) = patient();
+    for (name, value) in &mut given {
+        if name == "systolic_bp" {
+            *value = Value::Number(300.0);
+        }
+    }
     let errors = Catalog::linked()
         .default_model()
-        .predict(&input)
+        .predict(&given)
         .unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "systolic_bp");
@@ -108,11 +128,11 @@ fn one_model_in_two_imports_is_served_once_and_reported_naming_both_imports() {
     assert_eq!(catalog.names(), ["pce-2013"]);
     assert_eq!(
         catalog.wiring_problems(),
-        ["the imports healthcare:risk/predictor@1.0.0 and prevent are both answered by the model pce-2013"]
+        ["the imports healthcare:model/model@2.0.0 and prevent are both answered by the model pce-2013"]
     );
 }
 
-/// A model component whose info() declares no name and no outcome (a broken build).
+/// A model component whose info() declares no name and no output (a broken build).
 static NAMELESS: &[Link] = &[
     super::in_process::LINKS[0],
     Link {
@@ -126,8 +146,8 @@ static NAMELESS: &[Link] = &[
     Link {
         import: "empty",
         info: || super::ModelInfo {
-            name: "outcomeless".to_string(),
-            outcomes: Vec::new(),
+            name: "outputless".to_string(),
+            outputs: Vec::new(),
             ..(super::in_process::LINKS[0].info)()
         },
         ..super::in_process::LINKS[0]
@@ -135,12 +155,161 @@ static NAMELESS: &[Link] = &[
 ];
 
 #[test]
-fn a_model_declaring_no_name_or_no_outcome_is_a_wiring_problem() {
+fn a_model_declaring_no_name_or_no_output_is_a_wiring_problem() {
     assert_eq!(
         Catalog::new(NAMELESS).wiring_problems(),
         [
             "the model in the import broken declares no name",
-            "the model outcomeless (import empty) declares no outcome",
+            "the model outputless (import empty) declares no output",
         ]
     );
+}
+
+/// The union of features is every model's, the default's first, each name once: for the
+/// built-in models, today's patient fields in their documented order.
+#[test]
+fn the_catalog_knows_every_feature_of_every_model_once() {
+    let catalog = Catalog::linked();
+    let names: Vec<&str> = catalog.features().iter().map(|f| f.name.as_str()).collect();
+    let fields: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+    assert_eq!(names, fields);
+}
+
+static BATCH_CALLS: AtomicUsize = AtomicUsize::new(0);
+static SINGLE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// The default model, counting the calls it gets.
+static COUNTED: &[Link] = &[Link {
+    predict: |patient| {
+        SINGLE_CALLS.fetch_add(1, Ordering::SeqCst);
+        (super::in_process::LINKS[0].predict)(patient)
+    },
+    predict_batch: |patients| {
+        BATCH_CALLS.fetch_add(1, Ordering::SeqCst);
+        (super::in_process::LINKS[0].predict_batch)(patients)
+    },
+    ..super::in_process::LINKS[0]
+}];
+
+/// A batch of 1,000 patients, through `/predict`, is one call to the model.
+#[test]
+fn a_batch_of_a_thousand_patients_is_one_call_to_the_model() {
+    let patient = serde_json::json!({
+        "age": 55, "sex": "female", "race": "white", "total_cholesterol": 213,
+        "hdl_cholesterol": 50, "systolic_bp": 120
+    });
+    let body = serde_json::json!({"instances": vec![patient; 1000]}).to_string();
+    let catalog = Catalog::new(COUNTED);
+    let answer = crate::predict::predict_body(&catalog, body.as_bytes()).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["succeeded"], 1000);
+    assert_eq!(BATCH_CALLS.load(Ordering::SeqCst), 1);
+    assert_eq!(SINGLE_CALLS.load(Ordering::SeqCst), 0);
+}
+
+/// Everything the models declare that the HTTP code must not know: model, feature, alias,
+/// output and category names, unit symbols and validated ranges. (Not choice values and
+/// category labels: plain words such as "other" or "white" say nothing about a model.)
+fn declared_words(catalog: &Catalog) -> Vec<String> {
+    let mut words = Vec::new();
+    for model in catalog.models() {
+        let info = model.info();
+        words.push(info.name.clone());
+        words.extend(info.outputs.iter().map(|o| o.name.clone()));
+        for category in info.categories.iter().flat_map(|c| &c.bands) {
+            words.push(category.name.clone());
+        }
+        for feature in &info.features {
+            words.push(feature.name.clone());
+            words.extend(feature.aliases.iter().cloned());
+            match &feature.kind {
+                FeatureKind::Number(number) => {
+                    words.push(number.unit.clone());
+                    words.extend(number.alternative_units.iter().map(|(u, _)| u.clone()));
+                    if let Some((min, max)) = number.range {
+                        words.push(format!("{min}-{max}"));
+                        words.push(format!("{min} to {max}"));
+                        words.push(format!("{min}..={max}"));
+                    }
+                }
+                FeatureKind::Choice { .. } | FeatureKind::Boolean { .. } => {}
+            }
+        }
+    }
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// `word` in `text` as a whole word (not inside an identifier such as `horizon_years`).
+fn mentions(text: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
+}
+
+/// The source files of the HTTP component, without their test code: every `.rs` file under
+/// `src/` except `tests.rs` files (its text up to its `#[cfg(test)]` module), and the OpenAPI
+/// document's fixed part.
+fn http_sources() -> Vec<(std::path::PathBuf, String)> {
+    fn walk(directory: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(directory).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.file_name().is_some_and(|name| name != "tests.rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut paths,
+    );
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (path, code)
+        })
+        .collect()
+}
+
+/// The HTTP code knows no model: nothing any built-in model declares appears in `src/` outside
+/// tests. Everything the API says about a model comes from the model's `info()`.
+#[test]
+fn the_http_code_names_no_model_feature_unit_or_range() {
+    let catalog = Catalog::linked();
+    let words = declared_words(&catalog);
+    assert!(words.len() > 40, "{words:?}");
+    let sources = http_sources();
+    assert!(sources.len() > 20);
+    let found: Vec<String> = sources
+        .iter()
+        .flat_map(|(path, code)| {
+            words
+                .iter()
+                .filter(|word| mentions(code, word))
+                .map(move |word| format!("{}: {word}", path.display()))
+        })
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_mention_is_a_whole_word() {
+    assert!(mentions("the age of", "age"));
+    assert!(mentions("\"mg/dL\"", "mg/dL"));
+    assert!(!mentions("usage", "age"));
+    assert!(!mentions("horizon_years", "years"));
+    assert!(!mentions("pce-2013-x", "pce-2013"));
 }

@@ -1,4 +1,5 @@
-//! Between the WIT types of `healthcare:risk/predictor` and the catalog's plain types.
+//! Between the WIT types of `healthcare:model/model` and the catalog's plain types
+//! ([`super::contract`]).
 //!
 //! wit-bindgen gives each set of bindings its own Rust types: the imports' in the WebAssembly
 //! build, `model-component`'s natively. [`wit_conversions!`] writes the same conversions for
@@ -7,37 +8,61 @@
 /// Defines, in the calling module, the conversions for the WIT bindings module `$wit`.
 macro_rules! wit_conversions {
     ($wit:path) => {
-        use risk_models::{CholesterolUnit, Field, PatientInput, Race, RiskCategory, Sex};
         use $wit as wit;
 
-        use $crate::catalog::{
-            InputInfo, ModelFieldError, ModelInfo, ModelPrediction, ModelWarning, OutcomeInfo,
+        use $crate::catalog::contract::{
+            Categories, Category, ExplanationInfo, Feature, FeatureKind, ModelFieldError,
+            ModelInfo, ModelPrediction, ModelWarning, NumberFeature, Output, OutputKind, Patient,
+            PredictResult, Value,
         };
 
-        pub fn patient_input(input: &PatientInput) -> wit::PatientInput {
-            wit::PatientInput {
-                age: input.age,
-                sex: input.sex.map(|sex| match sex {
-                    Sex::Female => wit::Sex::Female,
-                    Sex::Male => wit::Sex::Male,
-                }),
-                race: input.race.map(|race| match race {
-                    Race::White => wit::Race::White,
-                    Race::AfricanAmerican => wit::Race::AfricanAmerican,
-                    Race::Other => wit::Race::Other,
-                }),
-                total_cholesterol: input.total_cholesterol,
-                hdl_cholesterol: input.hdl_cholesterol,
-                cholesterol_unit: input.cholesterol_unit.map(|unit| match unit {
-                    CholesterolUnit::MgPerDl => wit::CholesterolUnit::MgPerDl,
-                    CholesterolUnit::MmolPerL => wit::CholesterolUnit::MmolPerL,
-                }),
-                systolic_bp: input.systolic_bp,
-                on_bp_treatment: input.on_bp_treatment,
-                smoker: input.smoker,
-                diabetic: input.diabetic,
-                egfr: input.egfr,
-                on_statin: input.on_statin,
+        pub fn patient(patient: &Patient) -> wit::Patient {
+            patient
+                .iter()
+                .map(|(name, value)| wit::FeatureValue {
+                    name: name.clone(),
+                    value: match value {
+                        Value::Number(number) => wit::Value::Number(*number),
+                        Value::Boolean(flag) => wit::Value::Boolean(*flag),
+                        Value::Choice(text) => wit::Value::Choice(text.clone()),
+                    },
+                })
+                .collect()
+        }
+
+        fn value(value: wit::Value) -> Value {
+            match value {
+                wit::Value::Number(number) => Value::Number(number),
+                wit::Value::Boolean(flag) => Value::Boolean(flag),
+                wit::Value::Choice(text) => Value::Choice(text),
+            }
+        }
+
+        fn feature(feature: wit::Feature) -> Feature {
+            Feature {
+                name: feature.name,
+                aliases: feature.aliases,
+                description: feature.description,
+                kind: match feature.kind {
+                    wit::FeatureKind::Number(number) => FeatureKind::Number(NumberFeature {
+                        unit: number.unit,
+                        range: number.range.map(|range| (range.min, range.max)),
+                        alternative_units: number
+                            .alternative_units
+                            .into_iter()
+                            .map(|conversion| (conversion.unit, conversion.factor))
+                            .collect(),
+                        unit_selector: number.unit_selector,
+                    }),
+                    wit::FeatureKind::Boolean(boolean) => FeatureKind::Boolean {
+                        when_absent: boolean.when_absent,
+                    },
+                    wit::FeatureKind::Choice(choice) => FeatureKind::Choice {
+                        allowed: choice.allowed,
+                        when_absent: choice.when_absent,
+                    },
+                },
+                required: feature.required,
             }
         }
 
@@ -49,46 +74,49 @@ macro_rules! wit_conversions {
                 citation: info.citation,
                 population: info.population,
                 horizon_years: info.horizon_years,
-                inputs: info
-                    .inputs
+                features: info.features.into_iter().map(feature).collect(),
+                outputs: info
+                    .outputs
                     .into_iter()
-                    .filter_map(|input| {
-                        Some(InputInfo {
-                            field: Field::from_name(&input.field)?,
-                            unit: input.unit,
-                            required: input.required,
-                            when_absent: input.when_absent,
-                            range: input.range.map(|range| (range.min, range.max)),
+                    .map(|output| Output {
+                        name: output.name,
+                        description: output.description,
+                        kind: match output.kind {
+                            wit::OutputKind::Probability => OutputKind::Probability,
+                            wit::OutputKind::Score => OutputKind::Score,
+                            wit::OutputKind::Class => OutputKind::Class,
+                        },
+                        horizon_years: output.horizon_years,
+                    })
+                    .collect(),
+                categories: info.categories.map(|categories| Categories {
+                    bands: categories
+                        .bands
+                        .into_iter()
+                        .map(|band| Category {
+                            name: band.name,
+                            label: band.label,
+                            lower_bound: band.lower_bound,
                         })
-                    })
-                    .collect(),
-                outcomes: info
-                    .outcomes
-                    .into_iter()
-                    .map(|outcome| OutcomeInfo {
-                        name: outcome.name,
-                        description: outcome.description,
-                    })
-                    .collect(),
-                linear_predictor_scale: info.linear_predictor_scale,
-                reference_patient: info.reference_patient,
-                category_basis: info.category_basis,
+                        .collect(),
+                    source: categories.source,
+                }),
+                explanation: info.explanation.map(|explanation| ExplanationInfo {
+                    scale: explanation.scale,
+                    reference_patient: explanation.reference_patient,
+                }),
+                confidence: info.confidence,
             }
         }
 
         pub fn prediction(prediction: wit::Prediction) -> ModelPrediction {
             ModelPrediction {
-                outcomes: prediction
-                    .outcomes
+                outputs: prediction
+                    .outputs
                     .into_iter()
-                    .map(|outcome| (outcome.outcome, outcome.risk))
+                    .map(|output| (output.name, value(output.value)))
                     .collect(),
-                category: match prediction.category {
-                    wit::RiskCategory::Low => RiskCategory::Low,
-                    wit::RiskCategory::Borderline => RiskCategory::Borderline,
-                    wit::RiskCategory::Intermediate => RiskCategory::Intermediate,
-                    wit::RiskCategory::High => RiskCategory::High,
-                },
+                category: prediction.category,
                 confidence: prediction.confidence,
                 contributions: prediction
                     .contributions
@@ -112,7 +140,7 @@ macro_rules! wit_conversions {
             errors
                 .into_iter()
                 .map(|error| ModelFieldError {
-                    field: error.field,
+                    field: error.feature,
                     message: error.message,
                 })
                 .collect()
@@ -120,7 +148,7 @@ macro_rules! wit_conversions {
 
         pub fn predict_result(
             result: Result<wit::Prediction, Vec<wit::FieldError>>,
-        ) -> $crate::catalog::PredictResult {
+        ) -> PredictResult {
             result.map(prediction).map_err(field_errors)
         }
     };

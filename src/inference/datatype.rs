@@ -1,7 +1,7 @@
 //! The protocol's tensor datatypes, parsed once from their names (`"FP64"`, `"BYTES"`, ...)
 //! rather than compared as strings wherever a tensor is read or written.
 
-use risk_models::FieldKind;
+use crate::catalog::FeatureKind;
 use serde::{Deserialize, Serialize};
 
 /// A tensor element type of the Open Inference Protocol.
@@ -39,12 +39,12 @@ impl Datatype {
         .ok()
     }
 
-    /// The tensor datatype of a patient field: numbers are FP64, flags BOOL, choices BYTES.
-    pub fn of(kind: FieldKind) -> Self {
+    /// The tensor datatype of a feature: numbers are FP64, booleans BOOL, choices BYTES.
+    pub fn of(kind: &FeatureKind) -> Self {
         match kind {
-            FieldKind::Number { .. } => Datatype::Fp64,
-            FieldKind::Flag => Datatype::Bool,
-            FieldKind::Choice { .. } => Datatype::Bytes,
+            FeatureKind::Number(_) => Datatype::Fp64,
+            FeatureKind::Boolean { .. } => Datatype::Bool,
+            FeatureKind::Choice { .. } => Datatype::Bytes,
         }
     }
 

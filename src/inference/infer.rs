@@ -8,25 +8,35 @@ use serde_json::{json, Map, Value};
 use super::binary;
 use super::datatype::Datatype;
 use super::split_body;
-use super::tensor::{output_names, read_patients};
-use crate::catalog::{ModelInfo, ModelPrediction, ServedModel};
+use super::tensor::{output_tensors, read_patients, OutputTensor};
+use crate::catalog::{Feature, ModelInfo, ModelPrediction, ServedModel, Value as ModelValue};
 use crate::http::{Request, Response};
 use crate::problem::ApiError;
 
 /// One output tensor's values for every patient.
-enum OutputData {
+enum OutputData<'a> {
     Numbers(Vec<f64>),
-    Texts(Vec<&'static str>),
+    Texts(Vec<&'a str>),
 }
 
-pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, ApiError> {
+/// Scores every row of the request's tensors in one call to the model; `known` is every
+/// served model's features.
+pub fn infer(
+    model: ServedModel<'_>,
+    known: &[Feature],
+    request: &Request,
+) -> Result<Response, ApiError> {
     let (header, binary_part) = split_body(request)?;
-    let patients = read_patients(&header, binary_part)?;
+    let patients = read_patients(known, &header, binary_part)?;
 
+    let results = model.predict_batch(&patients);
+    if results.len() != patients.len() {
+        return Err(ApiError::BrokenBuild("the model's answer to a batch"));
+    }
     let mut predictions = Vec::with_capacity(patients.len());
     let mut problems = Vec::new();
-    for (row, patient) in patients.iter().enumerate() {
-        match model.predict(patient) {
+    for (row, result) in results.into_iter().enumerate() {
+        match result {
             Ok(prediction) => predictions.push(prediction),
             Err(errors) => problems.extend(
                 errors
@@ -49,8 +59,8 @@ pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, ApiE
 
     let mut tensors = Vec::new();
     let mut binary_tail = Vec::new();
-    for (name, datatype, binary_requested) in outputs {
-        let data = output_data(info, &name, &predictions);
+    for (name, datatype, tensor_of, binary_requested) in outputs {
+        let data = output_data(&tensor_of, &predictions);
         let mut tensor = Map::new();
         tensor.insert("name".into(), json!(name));
         tensor.insert("datatype".into(), json!(datatype));
@@ -92,14 +102,17 @@ pub fn infer(model: ServedModel<'_>, request: &Request) -> Result<Response, ApiE
         .with_header(binary::HEADER_LENGTH, &header_length))
 }
 
-/// An output to return: name, datatype, and whether it was asked for in binary (`None`: the
-/// request did not say for this output).
-type RequestedOutput = (String, Datatype, Option<bool>);
+/// An output to return: name, datatype, what it holds, and whether it was asked for in binary
+/// (`None`: the request did not say for this output).
+type RequestedOutput = (String, Datatype, OutputTensor, Option<bool>);
 
 fn requested_outputs(info: &ModelInfo, header: &Value) -> Result<Vec<RequestedOutput>, ApiError> {
-    let available: Vec<(String, Datatype)> = output_names(info).collect();
+    let available = output_tensors(info);
     let Some(requested) = header.get("outputs") else {
-        return Ok(available.into_iter().map(|(n, d)| (n, d, None)).collect());
+        return Ok(available
+            .into_iter()
+            .map(|(n, d, t)| (n, d, t, None))
+            .collect());
     };
     let requested = requested
         .as_array()
@@ -111,9 +124,9 @@ fn requested_outputs(info: &ModelInfo, header: &Value) -> Result<Vec<RequestedOu
                 .get("name")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let (name, datatype) = available
+            let (name, datatype, tensor_of) = available
                 .iter()
-                .find(|(n, _)| n == name)
+                .find(|(n, _, _)| n == name)
                 .cloned()
                 .ok_or_else(|| {
                     ApiError::InvalidInferenceRequest(format!(
@@ -121,7 +134,7 @@ fn requested_outputs(info: &ModelInfo, header: &Value) -> Result<Vec<RequestedOu
                         info.name,
                         available
                             .iter()
-                            .map(|(n, _)| n.as_str())
+                            .map(|(n, _, _)| n.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ))
@@ -130,28 +143,43 @@ fn requested_outputs(info: &ModelInfo, header: &Value) -> Result<Vec<RequestedOu
                 .get("parameters")
                 .and_then(|p| p.get("binary_data"))
                 .and_then(Value::as_bool);
-            Ok((name, datatype, binary))
+            Ok((name, datatype, tensor_of, binary))
         })
         .collect()
 }
 
-fn output_data(info: &ModelInfo, name: &str, predictions: &[ModelPrediction]) -> OutputData {
-    match name {
-        "category" => OutputData::Texts(predictions.iter().map(|p| p.category.name()).collect()),
-        "risk" => OutputData::Numbers(predictions.iter().map(|p| p.risk()).collect()),
-        _ => {
-            let outcome = info
-                .outcomes
+fn output_data<'a>(tensor: &OutputTensor, predictions: &'a [ModelPrediction]) -> OutputData<'a> {
+    let number = |name: &str, p: &ModelPrediction| p.number(name).unwrap_or(f64::NAN);
+    match tensor {
+        OutputTensor::Primary => OutputData::Numbers(
+            predictions
                 .iter()
-                .position(|o| format!("{}_risk", o.name) == name)
-                .unwrap_or(0);
-            OutputData::Numbers(
-                predictions
-                    .iter()
-                    .map(|p| p.outcomes.get(outcome).map_or(f64::NAN, |(_, risk)| *risk))
-                    .collect(),
-            )
+                .map(|p| p.primary_number().unwrap_or(f64::NAN))
+                .collect(),
+        ),
+        OutputTensor::Number(name) => {
+            OutputData::Numbers(predictions.iter().map(|p| number(name, p)).collect())
         }
+        OutputTensor::Class(name) => OutputData::Texts(
+            predictions
+                .iter()
+                .map(|p| {
+                    p.outputs
+                        .iter()
+                        .find_map(|(output, value)| match value {
+                            ModelValue::Choice(class) if output == name => Some(class.as_str()),
+                            _ => None,
+                        })
+                        .unwrap_or_default()
+                })
+                .collect(),
+        ),
+        OutputTensor::Category => OutputData::Texts(
+            predictions
+                .iter()
+                .map(|p| p.category.as_deref().unwrap_or_default())
+                .collect(),
+        ),
     }
 }
 

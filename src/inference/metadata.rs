@@ -1,13 +1,12 @@
 //! Server and model metadata.
 
-use risk_models::Field;
 use serde_json::{json, Value};
 
-use crate::catalog::ServedModel;
+use crate::catalog::{Feature, ServedModel};
 use crate::http::Response;
 
 use super::datatype::Datatype;
-use super::tensor::output_names;
+use super::tensor::output_tensors;
 
 pub fn server_metadata() -> Response {
     Response::json(
@@ -20,26 +19,25 @@ pub fn server_metadata() -> Response {
     )
 }
 
-/// Inputs the model reads, plus `cholesterol_unit`, which applies to every model.
-pub fn input_fields(model: ServedModel<'_>) -> impl Iterator<Item = Field> + '_ {
-    Field::ALL.into_iter().filter(move |&field| {
-        model.info().input(field).is_some() || field == Field::CholesterolUnit
-    })
-}
-
-pub fn model_metadata(model: ServedModel<'_>) -> Response {
+/// The model's inputs (one tensor per feature it declares, in the order of `known`, every served
+/// model's features, so that a feature two models share is listed in the same place for both)
+/// and its outputs.
+pub fn model_metadata(model: ServedModel<'_>, known: &[Feature]) -> Response {
     let info = model.info();
-    let inputs: Vec<Value> = input_fields(model)
-        .map(|field| {
+    let inputs: Vec<Value> = known
+        .iter()
+        .filter_map(|feature| info.feature(&feature.name))
+        .map(|feature| {
             json!({
-                "name": field.name(),
-                "datatype": Datatype::of(field.kind()),
+                "name": feature.name,
+                "datatype": Datatype::of(&feature.kind),
                 "shape": [-1],
             })
         })
         .collect();
-    let outputs: Vec<Value> = output_names(info)
-        .map(|(name, datatype)| json!({"name": name, "datatype": datatype, "shape": [-1]}))
+    let outputs: Vec<Value> = output_tensors(info)
+        .into_iter()
+        .map(|(name, datatype, _)| json!({"name": name, "datatype": datatype, "shape": [-1]}))
         .collect();
     Response::json(
         200,

@@ -1,24 +1,61 @@
-//! Input tensors → one [`PatientInput`] per row; the names and types of output tensors.
+//! Input tensors → one [`Patient`] per row; the names and types of output tensors.
 
-use risk_models::{Field, FieldKind, FieldValue, PatientInput};
 use serde_json::Value;
 
 use super::binary;
 use super::datatype::Datatype;
-use crate::catalog::ModelInfo;
+use crate::catalog::contract::OutputKind;
+use crate::catalog::{Feature, FeatureKind, ModelInfo, Patient};
+use crate::patient::{find, names, Given, PatientBuilder};
 use crate::predict::MAX_INSTANCES;
 use crate::problem::echoed_name;
 use crate::problem::ApiError;
 
-/// The model's outputs: `risk`, `<outcome>_risk` for each outcome, `category`.
-pub fn output_names(info: &ModelInfo) -> impl Iterator<Item = (String, Datatype)> + '_ {
-    std::iter::once(("risk".to_string(), Datatype::Fp64))
-        .chain(
-            info.outcomes
-                .iter()
-                .map(|o| (format!("{}_risk", o.name), Datatype::Fp64)),
-        )
-        .chain(std::iter::once(("category".to_string(), Datatype::Bytes)))
+/// What an output tensor holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputTensor {
+    /// The primary output's number.
+    Primary,
+    /// The number of the model output of this name.
+    Number(String),
+    /// The class of the model output of this name.
+    Class(String),
+    /// The primary output's category.
+    Category,
+}
+
+/// The model's output tensors: `risk` (the primary output, when a number), then
+/// `<output>_risk` for each probability and `<output>` for each score or class, then
+/// `category` when the model declares categories.
+pub fn output_tensors(info: &ModelInfo) -> Vec<(String, Datatype, OutputTensor)> {
+    let mut tensors = Vec::new();
+    if info
+        .outputs
+        .first()
+        .is_some_and(|o| o.kind != OutputKind::Class)
+    {
+        tensors.push(("risk".to_string(), Datatype::Fp64, OutputTensor::Primary));
+    }
+    for output in &info.outputs {
+        let name = output.name.clone();
+        tensors.push(match output.kind {
+            OutputKind::Probability => (
+                format!("{name}_risk"),
+                Datatype::Fp64,
+                OutputTensor::Number(name),
+            ),
+            OutputKind::Score => (name.clone(), Datatype::Fp64, OutputTensor::Number(name)),
+            OutputKind::Class => (name.clone(), Datatype::Bytes, OutputTensor::Class(name)),
+        });
+    }
+    if info.categories.is_some() {
+        tensors.push((
+            "category".to_string(),
+            Datatype::Bytes,
+            OutputTensor::Category,
+        ));
+    }
+    tensors
 }
 
 /// One decoded input tensor.
@@ -38,41 +75,43 @@ impl Elements {
         }
     }
 
-    fn get(&self, row: usize) -> Option<FieldValue<'_>> {
-        Some(match self {
-            Elements::Numbers(v) => FieldValue::Number(v[row]),
-            Elements::Flags(v) => FieldValue::Flag(v[row]),
-            Elements::Texts(v) => FieldValue::Text(v[row].as_deref()?),
-        })
+    fn get(&self, row: usize) -> Given<'_> {
+        match self {
+            Elements::Numbers(v) => Given::Number(v[row]),
+            Elements::Flags(v) => Given::Boolean(v[row]),
+            Elements::Texts(v) => v[row].as_deref().map_or(Given::Other, Given::Text),
+        }
     }
 }
 
-/// Decodes the request's `inputs` into one patient per row.
+/// Decodes the request's `inputs` into one patient per row; `known` is every served model's
+/// features.
 pub fn read_patients(
+    known: &[Feature],
     header: &Value,
     mut binary_part: &[u8],
-) -> Result<Vec<PatientInput>, ApiError> {
+) -> Result<Vec<Patient>, ApiError> {
     let inputs = header
         .get("inputs")
         .and_then(Value::as_array)
         .ok_or_else(|| {
             ApiError::InvalidInferenceRequest("inputs must be an array of tensors".into())
         })?;
-    let mut columns: Vec<(Field, Elements)> = Vec::new();
+    let mut columns: Vec<(&Feature, Elements)> = Vec::new();
     for input in inputs {
         let name = input
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| ApiError::InvalidInferenceRequest("every input needs a name".into()))?;
-        let field = Field::from_name(name).ok_or_else(|| {
+        let field = find(known, name).ok_or_else(|| {
             ApiError::InvalidInferenceRequest(format!(
                 "input {} is not a patient field (known: {})",
                 echoed_name(name),
-                Field::ALL.map(|f| f.name()).join(", ")
+                names(known)
             ))
         })?;
-        let field_name = field.name();
-        if columns.iter().any(|(f, _)| *f == field) {
+        let field_name = &field.name;
+        if columns.iter().any(|(f, _)| f.name == field.name) {
             return Err(ApiError::InvalidInferenceRequest(format!(
                 "input {field_name} is given twice"
             )));
@@ -135,30 +174,21 @@ pub fn read_patients(
     if let Some((field, _)) = columns.iter().find(|(_, e)| e.len() != rows) {
         return Err(ApiError::InvalidInferenceRequest(format!(
             "every input must have the same number of elements ({rows}); {} does not",
-            field.name()
+            field.name
         )));
     }
 
-    let mut patients = vec![PatientInput::default(); rows];
+    let mut patients: Vec<PatientBuilder> = (0..rows).map(|_| PatientBuilder::default()).collect();
     let mut problems = Vec::new();
     for (field, elements) in &columns {
         for (row, patient) in patients.iter_mut().enumerate() {
-            let result = match elements.get(row) {
-                Some(value) => patient.set(*field, value),
-                None => Err(risk_models::FieldProblem::WrongType {
-                    expected: field.kind().value_kind(),
-                }),
-            };
-            if let Err(problem) = result {
-                problems.push(format!(
-                    "patient {row}: {}",
-                    risk_models::FieldError::new(field.name(), problem)
-                ));
+            if let Err(problem) = patient.set(field, elements.get(row)) {
+                problems.push(format!("patient {row}: {problem}"));
             }
         }
     }
     if problems.is_empty() {
-        Ok(patients)
+        Ok(patients.into_iter().map(PatientBuilder::finish).collect())
     } else {
         Err(ApiError::InvalidInferenceRequest(problems.join("; ")))
     }
@@ -174,33 +204,35 @@ fn element_count(input: &Value) -> Option<usize> {
         })
 }
 
-fn wrong_datatype(field: Field) -> ApiError {
+fn wrong_datatype(field: &Feature) -> ApiError {
     ApiError::InvalidInferenceRequest(format!(
         "input {} must have datatype {}",
-        field.name(),
-        Datatype::of(field.kind())
+        field.name,
+        Datatype::of(&field.kind)
     ))
 }
 
 fn decode_binary(
-    field: Field,
+    field: &Feature,
     datatype: Option<Datatype>,
     bytes: &[u8],
 ) -> Result<Elements, ApiError> {
     let malformed = || {
-        ApiError::InvalidInferenceRequest(format!("input {}: malformed binary data", field.name()))
+        ApiError::InvalidInferenceRequest(format!("input {}: malformed binary data", field.name))
     };
-    Ok(match (field.kind(), datatype) {
-        (FieldKind::Number { .. }, Some(Datatype::Bool | Datatype::Bytes)) => {
+    Ok(match (&field.kind, datatype) {
+        (FeatureKind::Number(_), Some(Datatype::Bool | Datatype::Bytes)) => {
             return Err(wrong_datatype(field))
         }
-        (FieldKind::Number { .. }, _) => Elements::Numbers(
+        (FeatureKind::Number(_), _) => Elements::Numbers(
             datatype
                 .and_then(|datatype| binary::decode_numbers(datatype, bytes))
                 .ok_or_else(malformed)?,
         ),
-        (FieldKind::Flag, Some(Datatype::Bool)) => Elements::Flags(binary::decode_flags(bytes)),
-        (FieldKind::Choice { .. }, Some(Datatype::Bytes)) => {
+        (FeatureKind::Boolean { .. }, Some(Datatype::Bool)) => {
+            Elements::Flags(binary::decode_flags(bytes))
+        }
+        (FeatureKind::Choice { .. }, Some(Datatype::Bytes)) => {
             Elements::Texts(binary::decode_strings(bytes).ok_or_else(malformed)?)
         }
         _ => return Err(wrong_datatype(field)),
@@ -208,14 +240,14 @@ fn decode_binary(
 }
 
 fn decode_json(
-    field: Field,
+    field: &Feature,
     datatype: Option<Datatype>,
     data: Option<&Value>,
 ) -> Result<Elements, ApiError> {
     let data = data.ok_or_else(|| {
         ApiError::InvalidInferenceRequest(format!(
             "input {} needs data or binary_data_size",
-            field.name()
+            field.name
         ))
     })?;
     let mut flat = Vec::new();
@@ -223,28 +255,28 @@ fn decode_json(
     let malformed = || {
         ApiError::InvalidInferenceRequest(format!(
             "input {}: every element must be a {}",
-            field.name(),
-            match field.kind() {
-                FieldKind::Number { .. } => "number",
-                FieldKind::Flag => "boolean",
-                FieldKind::Choice { .. } => "string",
+            field.name,
+            match field.kind {
+                FeatureKind::Number(_) => "number",
+                FeatureKind::Boolean { .. } => "boolean",
+                FeatureKind::Choice { .. } => "string",
             }
         ))
     };
-    Ok(match (field.kind(), datatype) {
-        (FieldKind::Number { .. }, Some(datatype)) if datatype.is_numeric() => Elements::Numbers(
+    Ok(match (&field.kind, datatype) {
+        (FeatureKind::Number(_), Some(datatype)) if datatype.is_numeric() => Elements::Numbers(
             flat.iter()
                 .map(|v| v.as_f64())
                 .collect::<Option<_>>()
                 .ok_or_else(malformed)?,
         ),
-        (FieldKind::Flag, Some(Datatype::Bool)) => Elements::Flags(
+        (FeatureKind::Boolean { .. }, Some(Datatype::Bool)) => Elements::Flags(
             flat.iter()
                 .map(|v| v.as_bool())
                 .collect::<Option<_>>()
                 .ok_or_else(malformed)?,
         ),
-        (FieldKind::Choice { .. }, Some(Datatype::Bytes)) => Elements::Texts(
+        (FeatureKind::Choice { .. }, Some(Datatype::Bytes)) => Elements::Texts(
             flat.iter()
                 .map(|v| v.as_str().map(|s| Some(s.to_string())))
                 .collect::<Option<_>>()

@@ -1,5 +1,5 @@
 """The model components (target/components/<model>.wasm): each exports exactly
-healthcare:risk/predictor@1.0.0 and imports nothing, and its `predict` export, called directly by
+healthcare:model/model@2.0.0 (wit/model.wit) and imports nothing, and its `predict` export, called directly by
 a host (`wasmtime run --invoke`, arguments and results in WAVE), answers as the native
 risk-models crate does — which the release API component serves over HTTP.
 
@@ -9,6 +9,7 @@ Categories, warnings and validation messages agree exactly."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
@@ -24,15 +25,6 @@ from tests.support.service import WASMTIME
 COMPONENTS = ROOT / "target" / "components"
 MODELS = ["pce-2013", "prevent-2023"]
 REL_TOL = 1e-9
-# The patient fields in patient-input's order: (WIT name, JSON name).
-FIELDS = [
-    ("age", "age"), ("sex", "sex"), ("race", "race"), ("total-cholesterol", "total_cholesterol"),
-    ("hdl-cholesterol", "hdl_cholesterol"), ("cholesterol-unit", "cholesterol_unit"),
-    ("systolic-bp", "systolic_bp"), ("on-bp-treatment", "on_bp_treatment"), ("smoker", "smoker"),
-    ("diabetic", "diabetic"), ("egfr", "egfr"), ("on-statin", "on_statin"),
-]
-# JSON choice values → WIT enum cases.
-CASES = {"african_american": "african-american", "mg/dL": "mg-per-dl", "mmol/L": "mmol-per-l"}
 MG_DL_PER_MMOL_L = 38.67
 
 
@@ -45,20 +37,27 @@ def component(model: str):
 # --- WAVE (the WebAssembly Value Encoding wasmtime prints) --------------------------------------
 
 def wave_value(value) -> str:
+    """A JSON value as the contract's `value` variant."""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return f"boolean({'true' if value else 'false'})"
     if isinstance(value, (int, float)):
-        return repr(float(value))
-    return CASES.get(value, value)
+        return f"number({float(value)!r})"
+    return f"choice({json.dumps(value)})"
 
 
 def wave_patient(patient: dict) -> str:
-    """A JSON patient (absent or null = none) as a WAVE patient-input record."""
-    fields = []
-    for wit_name, json_name in FIELDS:
-        value = patient.get(json_name)
-        fields.append(f"{wit_name}: {'none' if value is None else f'some({wave_value(value)})'}")
-    return "{" + ", ".join(fields) + "}"
+    """A JSON patient (absent or null = left out) as a WAVE `patient`: a list of feature-value
+    records, in the JSON object's order."""
+    values = [f"{{name: {json.dumps(name)}, value: {wave_value(value)}}}"
+              for name, value in patient.items() if value is not None]
+    return "[" + ", ".join(values) + "]"
+
+
+def number(value) -> float:
+    """The number of a WAVE `value` variant, `number(x)`."""
+    kind, payload = value
+    assert kind == "number", value
+    return payload
 
 
 TOKEN = re.compile(r"""\s*(?:(?P<punct>[{}\[\](),:])|"(?P<string>(?:[^"\\]|\\.)*)"|(?P<atom>[^\s{}\[\](),:"]+))""")
@@ -239,7 +238,7 @@ def test_the_model_components_were_built_small():
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_a_model_component_imports_nothing_and_exports_only_the_predictor(model):
+def test_a_model_component_imports_nothing_and_exports_only_the_contract(model):
     wit = subprocess.run(
         ["wasm-tools", "component", "wit", str(component(model))],
         check=True, capture_output=True, text=True, timeout=60,
@@ -248,7 +247,7 @@ def test_a_model_component_imports_nothing_and_exports_only_the_predictor(model)
     assert world, wit
     assert not re.search(r"\bimport\b", wit), wit
     exports = re.findall(r"^\s*export\s+([\w:/.@-]+)\s*;", world.group(1), flags=re.MULTILINE)
-    assert exports == ["healthcare:risk/predictor@1.0.0"], world.group(0)
+    assert exports == ["healthcare:model/model@2.0.0"], world.group(0)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -260,9 +259,9 @@ def test_info_names_the_model_its_version_and_its_source(model, api_url):
     assert info["horizon-years"] == 10
     citation = {"pce-2013": "Goff DC Jr", "prevent-2023": "Khan SS"}[model]
     assert citation in info["citation"]
-    outcomes = [outcome["name"] for outcome in info["outcomes"]]
-    assert outcomes == {"pce-2013": ["ascvd"], "prevent-2023": ["total_cvd", "ascvd"]}[model]
-    assert [i["field"] for i in info["inputs"] if i["required"]] == [
+    outputs = [output["name"] for output in info["outputs"]]
+    assert outputs == {"pce-2013": ["ascvd"], "prevent-2023": ["total_cvd", "ascvd"]}[model]
+    assert [f["name"] for f in info["features"] if f["required"]] == [
         "age", "sex", "total_cholesterol", "hdl_cholesterol", "systolic_bp",
     ] + (["egfr"] if model == "prevent-2023" else [])
 
@@ -272,7 +271,7 @@ def test_the_worked_examples_give_the_published_risks(answers):
     for ((model, patient), _, wasm), expected in zip(answers, published):
         kind, prediction = wasm
         assert kind == "ok", (model, patient, wasm)
-        risks = [outcome["risk"] for outcome in prediction["outcomes"]]
+        risks = [number(output["value"]) for output in prediction["outputs"]]
         expected = expected if isinstance(expected, tuple) else (expected,)
         assert all(abs(r - e) < 1e-3 for r, e in zip(risks, expected)), (model, patient, risks)
 
@@ -285,7 +284,7 @@ def test_every_prediction_agrees_with_the_native_crate(answers):
             continue
         assert kind == "ok", (case, native, wasm)
         predictions += 1
-        outcomes = [(o["outcome"], o["risk"]) for o in wasm["outcomes"]]
+        outcomes = [(o["name"], number(o["value"])) for o in wasm["outputs"]]
         assert [name for name, _ in outcomes] == list(native["outcomes"]), case
         assert all(close(native["outcomes"][name], risk) for name, risk in outcomes), case
         assert close(native["risk"], outcomes[0][1]), case
@@ -307,7 +306,7 @@ def test_every_refusal_has_the_native_fields_and_messages(answers):
             continue
         refusals += 1
         assert kind == "err", (model, patient, wasm)
-        assert [(e["field"], e["message"]) for e in wasm] == [
+        assert [(e["feature"], e["message"]) for e in wasm] == [
             (e["field"], e["detail"]) for e in native["errors"]
         ], (model, patient)
     assert refusals >= len(OUT_OF_RANGE)
@@ -317,7 +316,7 @@ def test_a_refusal_says_what_is_wrong_in_canonical_units(answers):
     _, _, (kind, errors) = next(
         a for a in answers if a[0][1].get("cholesterol_unit") == "mmol/L" and a[0] in OUT_OF_RANGE)
     assert kind == "err"
-    assert [(e["field"], e["problem"]) for e in errors] == [
+    assert [(e["feature"], e["problem"]) for e in errors] == [
         ("total_cholesterol", ("out-of-range", {"min": 130.0, "max": 320.0})),
         ("hdl_cholesterol", ("out-of-range", {"min": 20.0, "max": 100.0})),
     ]
@@ -327,9 +326,19 @@ def test_a_refusal_says_what_is_wrong_in_canonical_units(answers):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_a_non_finite_number_is_refused(model):
-    patient = wave_patient({**PREVENT_EXAMPLE, "sex": "male"}).replace("some(50.0)", "some(nan)", 1)
+    patient = wave_patient({**PREVENT_EXAMPLE, "sex": "male"}).replace("number(50.0)", "number(nan)", 1)
     kind, errors = invoke(model, f"predict({patient})")
     assert kind == "err"
-    assert [(e["field"], e["problem"], e["message"]) for e in errors] == [
+    assert [(e["feature"], e["problem"], e["message"]) for e in errors] == [
         ("age", "not-finite", "age must be a finite number"),
     ]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_batch_is_one_call_answering_each_patient_in_order(model):
+    patients = [{**PREVENT_EXAMPLE, "sex": "male"}, {"age": 55}, {**PREVENT_EXAMPLE, "sex": "female"}]
+    call = "predict-batch([" + ", ".join(wave_patient(p) for p in patients) + "])"
+    results = invoke(model, call)
+    singles = invoke_all([(model, f"predict({wave_patient(p)})") for p in patients])
+    assert [kind for kind, _ in results] == [kind for kind, _ in singles]
+    assert results == singles

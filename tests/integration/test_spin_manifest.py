@@ -50,13 +50,13 @@ def test_the_api_depends_on_exactly_the_models_it_imports():
     assert sorted(dependencies) == sorted(imports)
 
 
-def test_every_dependency_is_a_built_model_component_exporting_the_predictor():
+def test_every_dependency_is_a_built_model_component_exporting_the_contract():
     from test_component_artifact import wit_of, world_items
 
     for name, dependency in MANIFEST["component"]["api"]["dependencies"].items():
         path = ROOT / dependency["path"]
         wit = wit_of(path)
-        # A named import takes the model's predictor export; the interface import takes the
+        # A named import takes the model's contract export; the interface import takes the
         # export of its own name.
         assert world_items(wit, "export") == [dependency.get("export", name)], name
         assert world_items(wit, "import") == [], name

@@ -11,7 +11,7 @@ MANIFEST = ROOT / "spin.toml"
 RELEASE = ROOT / "target" / "wasm32-wasip2" / "release"
 # The HTTP component alone: it imports its models (wit/service/api.wit).
 HTTP_WASM = RELEASE / "model_api.wasm"
-# The model components (wit/risk.wit): each exports healthcare:risk/predictor, imports nothing.
+# The model components (wit/model.wit): each exports healthcare:model/model, imports nothing.
 MODEL_WASMS = {
     "pce-2013": ROOT / "target" / "components" / "pce-2013.wasm",
     "prevent-2023": ROOT / "target" / "components" / "prevent-2023.wasm",

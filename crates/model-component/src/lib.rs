@@ -1,9 +1,9 @@
-//! A risk model as a capability-free WebAssembly component behind the WIT contract
-//! `healthcare:risk/predictor@1.0.0` (`wit/risk.wit`).
+//! A risk model as a capability-free WebAssembly component behind the general model contract
+//! `healthcare:model/model@2.0.0` (`wit/model.wit`).
 //!
-//! This crate holds the bindings of the world `model`, the conversions between the WIT types
-//! and the pure [`risk_models`] crate, and [`model_component!`], which turns a crate into the
-//! component of one model:
+//! This crate holds the bindings of the world `tabular-model`, the conversions between the WIT
+//! types and the pure [`risk_models`] crate, and [`model_component!`], which turns a crate into
+//! the component of one model:
 //!
 //! ```text
 //! model_component::model_component!(risk_models::Model::Pce2013);
@@ -13,114 +13,105 @@
 //! compiled for `wasm32` alone.
 
 wit_bindgen::generate!({
-    path: "../../wit",
-    world: "model",
+    path: "../../wit/model.wit",
+    world: "tabular-model",
     pub_export_macro: true,
     export_macro_name: "export_model",
     default_bindings_module: "model_component",
     additional_derives: [PartialEq],
 });
 
-pub use exports::healthcare::risk::predictor as wit;
+pub use exports::healthcare::model::model as wit;
 
+use risk_models::description::{Categories, FeatureKind, OutputKind};
 use risk_models::{
-    CholesterolUnit, Field, FieldError, FieldKind, FieldProblem, FieldValue, Model, PatientInput,
-    Prediction, Race, Requirement, RiskCategory, Sex, ValidationErrors,
+    Field, FieldError, FieldProblem, FieldValue, Model, PatientInput, Prediction, ValidationErrors,
 };
 
-/// The model's answer for one WIT patient, or every problem found, one per field.
+/// Longest feature name echoed back in a `field_not_used` warning.
+const MAX_ECHOED_NAME: usize = 64;
+
+/// The model's answer for one WIT patient, or every problem found, one per feature.
 ///
-/// Non-finite numbers are refused first (as the HTTP adapter refuses a bad value before the
-/// model validates), then the model validates and predicts.
+/// The values' kinds are checked first (as the HTTP adapter checks them before the model
+/// validates), then the model validates and predicts. Names the model does not declare are
+/// ignored with a `field_not_used` warning, after the model's own warnings.
 pub fn predict(
     model: Model,
-    patient: wit::PatientInput,
+    patient: &wit::Patient,
 ) -> Result<wit::Prediction, Vec<wit::FieldError>> {
-    let wit_errors = |errors: Vec<FieldError>| errors.iter().map(field_error).collect();
-    let input = patient_input(&patient).map_err(wit_errors)?;
-    model
+    let wit_errors = |errors: Vec<FieldError>| errors.iter().map(field_error).collect::<Vec<_>>();
+    let (input, not_declared) = patient_input(patient).map_err(wit_errors)?;
+    let prediction = model
         .predict(&input)
-        .map(|prediction| self::prediction(&prediction))
-        .map_err(|ValidationErrors(errors)| wit_errors(errors))
+        .map_err(|ValidationErrors(errors)| wit_errors(errors))?;
+    let mut prediction = self::prediction(&prediction);
+    prediction
+        .warnings
+        .extend(not_declared.iter().map(|name| not_used(model, name)));
+    Ok(prediction)
 }
 
-/// The WIT patient as the domain's unchecked input. Numbers go through
-/// [`PatientInput::set`], so a NaN or infinity is refused as [`FieldProblem::NotFinite`].
-pub fn patient_input(patient: &wit::PatientInput) -> Result<PatientInput, Vec<FieldError>> {
-    let mut input = PatientInput {
-        sex: patient.sex.map(sex),
-        race: patient.race.map(race),
-        cholesterol_unit: patient.cholesterol_unit.map(cholesterol_unit),
-        on_bp_treatment: patient.on_bp_treatment,
-        smoker: patient.smoker,
-        diabetic: patient.diabetic,
-        on_statin: patient.on_statin,
-        ..PatientInput::default()
-    };
-    let numbers = [
-        (Field::Age, patient.age),
-        (Field::TotalCholesterol, patient.total_cholesterol),
-        (Field::HdlCholesterol, patient.hdl_cholesterol),
-        (Field::SystolicBp, patient.systolic_bp),
-        (Field::Egfr, patient.egfr),
-    ];
-    let errors: Vec<FieldError> = numbers
-        .into_iter()
-        .filter_map(|(field, value)| {
-            let problem = input.set(field, FieldValue::Number(value?)).err()?;
-            Some(FieldError::new(field.name(), problem))
-        })
-        .collect();
+/// One prediction per patient, in order: the batch form of [`predict`].
+pub fn predict_batch(
+    model: Model,
+    patients: &[wit::Patient],
+) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
+    patients
+        .iter()
+        .map(|patient| predict(model, patient))
+        .collect()
+}
+
+/// The WIT patient as the domain's unchecked input, and the names no field of the domain has.
+/// Values go through [`PatientInput::set`], which checks their kind, refuses a NaN or infinity
+/// and a field given twice.
+pub fn patient_input(
+    patient: &wit::Patient,
+) -> Result<(PatientInput, Vec<String>), Vec<FieldError>> {
+    let mut input = PatientInput::default();
+    let mut not_declared = Vec::new();
+    let mut errors = Vec::new();
+    for given in patient {
+        let Some(field) = Field::from_name(&given.name) else {
+            not_declared.push(given.name.chars().take(MAX_ECHOED_NAME).collect());
+            continue;
+        };
+        let value = match &given.value {
+            wit::Value::Number(number) => FieldValue::Number(*number),
+            wit::Value::Boolean(flag) => FieldValue::Flag(*flag),
+            wit::Value::Choice(text) => FieldValue::Text(text),
+        };
+        if let Err(problem) = input.set(field, value) {
+            errors.push(FieldError::new(field.name(), problem));
+        }
+    }
     if errors.is_empty() {
-        Ok(input)
+        Ok((input, not_declared))
     } else {
         Err(errors)
     }
 }
 
-pub fn sex(sex: wit::Sex) -> Sex {
-    match sex {
-        wit::Sex::Female => Sex::Female,
-        wit::Sex::Male => Sex::Male,
-    }
-}
-
-pub fn race(race: wit::Race) -> Race {
-    match race {
-        wit::Race::White => Race::White,
-        wit::Race::AfricanAmerican => Race::AfricanAmerican,
-        wit::Race::Other => Race::Other,
-    }
-}
-
-pub fn cholesterol_unit(unit: wit::CholesterolUnit) -> CholesterolUnit {
-    match unit {
-        wit::CholesterolUnit::MgPerDl => CholesterolUnit::MgPerDl,
-        wit::CholesterolUnit::MmolPerL => CholesterolUnit::MmolPerL,
-    }
-}
-
-pub fn risk_category(category: RiskCategory) -> wit::RiskCategory {
-    match category {
-        RiskCategory::Low => wit::RiskCategory::Low,
-        RiskCategory::Borderline => wit::RiskCategory::Borderline,
-        RiskCategory::Intermediate => wit::RiskCategory::Intermediate,
-        RiskCategory::High => wit::RiskCategory::High,
+fn not_used(model: Model, name: &str) -> wit::Warning {
+    wit::Warning {
+        code: "field_not_used".into(),
+        message: format!("{name} is not used by {} and was ignored", model.name()),
     }
 }
 
 pub fn prediction(prediction: &Prediction) -> wit::Prediction {
     wit::Prediction {
-        outcomes: prediction
+        outputs: prediction
             .outcomes
             .iter()
-            .map(|outcome| wit::OutcomeRisk {
-                outcome: outcome.outcome.name.into(),
-                risk: outcome.risk,
+            .map(|outcome| wit::OutputValue {
+                name: outcome.outcome.name.into(),
+                value: wit::Value::Number(outcome.risk),
             })
             .collect(),
-        category: risk_category(prediction.category),
-        confidence: prediction.confidence,
+        category: Some(prediction.category.name().into()),
+        confidence: Some(prediction.confidence),
         contributions: prediction
             .contributions
             .iter()
@@ -129,8 +120,8 @@ pub fn prediction(prediction: &Prediction) -> wit::Prediction {
                 value: contribution.value,
             })
             .collect(),
-        linear_predictor: prediction.linear_predictor,
-        reference_value: prediction.reference_value,
+        linear_predictor: Some(prediction.linear_predictor),
+        reference_value: Some(prediction.reference_value),
         warnings: prediction
             .warnings
             .iter()
@@ -152,8 +143,9 @@ fn range(range: risk_models::Range) -> wit::Range {
 pub fn field_problem(problem: &FieldProblem) -> wit::FieldProblem {
     match problem {
         FieldProblem::Missing => wit::FieldProblem::Missing,
-        FieldProblem::Unknown => wit::FieldProblem::Unknown,
-        FieldProblem::WrongType { .. } => wit::FieldProblem::WrongType,
+        // A model ignores names it does not declare, so validation never reports one unknown;
+        // the domain's vocabulary keeps the case for the HTTP adapter.
+        FieldProblem::Unknown | FieldProblem::WrongType { .. } => wit::FieldProblem::WrongType,
         FieldProblem::NotAllowed { allowed } => {
             wit::FieldProblem::NotAllowed(allowed.iter().map(|value| (*value).into()).collect())
         }
@@ -166,54 +158,103 @@ pub fn field_problem(problem: &FieldProblem) -> wit::FieldProblem {
 /// The error with the same message the HTTP API gives.
 pub fn field_error(error: &FieldError) -> wit::FieldError {
     wit::FieldError {
-        field: error.field.clone(),
+        feature: error.field.clone(),
         problem: field_problem(&error.problem),
         message: error.to_string(),
     }
 }
 
+/// What the model declares about itself, from its general description
+/// ([`Model::describe`]).
 pub fn model_info(model: Model) -> wit::ModelInfo {
-    let spec = model.spec();
+    let description = model.describe();
     wit::ModelInfo {
-        name: spec.name.into(),
-        version: spec.version.into(),
-        title: spec.title.into(),
-        citation: spec.citation.into(),
-        population: spec.population.into(),
-        horizon_years: spec.horizon_years,
-        inputs: spec
-            .inputs
+        name: description.name.into(),
+        version: description.version.into(),
+        title: description.title.into(),
+        citation: description.citation.into(),
+        population: description.population.into(),
+        horizon_years: description.horizon_years,
+        features: description.features.iter().map(feature).collect(),
+        outputs: description
+            .outputs
             .iter()
-            .map(|input| wit::InputInfo {
-                field: input.field.name().into(),
-                unit: match input.field.kind() {
-                    FieldKind::Number { unit } => Some(unit.symbol().into()),
-                    FieldKind::Flag | FieldKind::Choice { .. } => None,
+            .map(|output| wit::Output {
+                name: output.name.into(),
+                description: output.description.into(),
+                kind: match output.kind {
+                    OutputKind::Probability => wit::OutputKind::Probability,
                 },
-                required: input.requirement == Requirement::Required,
-                when_absent: match input.requirement {
-                    Requirement::Required => None,
-                    Requirement::Optional { when_absent } => Some(when_absent.into()),
-                },
-                range: input.range.map(range),
-                description: input.field.description().into(),
+                horizon_years: output.horizon_years,
             })
             .collect(),
-        outcomes: spec
-            .outcomes
-            .iter()
-            .map(|outcome| wit::OutcomeInfo {
-                name: outcome.name.into(),
-                description: outcome.description.into(),
-            })
-            .collect(),
-        linear_predictor_scale: spec.linear_predictor_scale.into(),
-        reference_patient: spec.reference_patient.into(),
-        category_basis: spec.category_basis.into(),
+        categories: description.categories.as_ref().map(categories),
+        explanation: description
+            .explanation
+            .as_ref()
+            .map(|explanation| wit::ExplanationInfo {
+                scale: explanation.scale.into(),
+                reference_patient: explanation.reference_patient.into(),
+            }),
+        confidence: description.confidence.map(Into::into),
     }
 }
 
-/// Makes the calling crate the component of one model: exports `healthcare:risk/predictor`
+fn feature(feature: &risk_models::description::Feature) -> wit::Feature {
+    let kind = match &feature.kind {
+        FeatureKind::Number(number) => wit::FeatureKind::Number(wit::NumberFeature {
+            unit: number.unit.into(),
+            range: number.range.map(range),
+            alternative_units: number
+                .alternative_units
+                .iter()
+                .map(|conversion| wit::UnitConversion {
+                    unit: conversion.unit.into(),
+                    factor: conversion.factor,
+                })
+                .collect(),
+            unit_selector: number.unit_selector.map(Into::into),
+        }),
+        FeatureKind::Boolean { when_absent } => wit::FeatureKind::Boolean(wit::BooleanFeature {
+            when_absent: (*when_absent).into(),
+        }),
+        FeatureKind::Choice {
+            allowed,
+            when_absent,
+        } => wit::FeatureKind::Choice(wit::ChoiceFeature {
+            allowed: allowed.iter().map(|value| (*value).into()).collect(),
+            when_absent: when_absent.map(Into::into),
+        }),
+    };
+    wit::Feature {
+        name: feature.name.into(),
+        aliases: feature
+            .aliases
+            .iter()
+            .map(|alias| (*alias).into())
+            .collect(),
+        description: feature.description.into(),
+        kind,
+        required: feature.required,
+    }
+}
+
+fn categories(categories: &Categories) -> wit::Categories {
+    wit::Categories {
+        bands: categories
+            .bands
+            .iter()
+            .map(|band| wit::Category {
+                name: band.name.into(),
+                label: band.label.into(),
+                lower_bound: band.from,
+            })
+            .collect(),
+        source: categories.source.into(),
+    }
+}
+
+/// Makes the calling crate the component of one model: exports `healthcare:model/model`
 /// answered by `$model` (a [`risk_models::Model`]). Expands to nothing except on `wasm32`, so
 /// the crate still builds, lints and tests natively.
 #[macro_export]
@@ -230,10 +271,14 @@ macro_rules! model_component {
                     $crate::model_info($model)
                 }
 
-                fn predict(
-                    patient: wit::PatientInput,
-                ) -> Result<wit::Prediction, Vec<wit::FieldError>> {
-                    $crate::predict($model, patient)
+                fn predict(patient: wit::Patient) -> Result<wit::Prediction, Vec<wit::FieldError>> {
+                    $crate::predict($model, &patient)
+                }
+
+                fn predict_batch(
+                    patients: Vec<wit::Patient>,
+                ) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
+                    $crate::predict_batch($model, &patients)
                 }
             }
 

@@ -1,48 +1,67 @@
 use super::*;
-use risk_models::ValueKind;
+use risk_models::{CholesterolUnit, Race, Sex, ValueKind};
 
-fn empty() -> wit::PatientInput {
-    wit::PatientInput {
-        age: None,
-        sex: None,
-        race: None,
-        total_cholesterol: None,
-        hdl_cholesterol: None,
-        cholesterol_unit: None,
-        systolic_bp: None,
-        on_bp_treatment: None,
-        smoker: None,
-        diabetic: None,
-        egfr: None,
-        on_statin: None,
+fn number(name: &str, value: f64) -> wit::FeatureValue {
+    wit::FeatureValue {
+        name: name.into(),
+        value: wit::Value::Number(value),
+    }
+}
+
+fn boolean(name: &str, value: bool) -> wit::FeatureValue {
+    wit::FeatureValue {
+        name: name.into(),
+        value: wit::Value::Boolean(value),
+    }
+}
+
+fn choice(name: &str, value: &str) -> wit::FeatureValue {
+    wit::FeatureValue {
+        name: name.into(),
+        value: wit::Value::Choice(value.into()),
     }
 }
 
 /// The PCE guideline's worked example (55 years, TC 213, HDL 50, untreated SBP 120).
-fn pce_example(sex: wit::Sex, race: wit::Race) -> wit::PatientInput {
-    wit::PatientInput {
-        age: Some(55.0),
-        sex: Some(sex),
-        race: Some(race),
-        total_cholesterol: Some(213.0),
-        hdl_cholesterol: Some(50.0),
-        systolic_bp: Some(120.0),
-        on_bp_treatment: Some(false),
-        smoker: Some(false),
-        diabetic: Some(false),
-        ..empty()
+fn pce_example(sex: &str, race: &str) -> wit::Patient {
+    vec![
+        number("age", 55.0),
+        choice("sex", sex),
+        choice("race", race),
+        number("total_cholesterol", 213.0),
+        number("hdl_cholesterol", 50.0),
+        number("systolic_bp", 120.0),
+        boolean("on_bp_treatment", false),
+        boolean("smoker", false),
+        boolean("diabetic", false),
+    ]
+}
+
+/// `patient` with the values of `changes` replacing (or adding to) its own.
+fn with(mut patient: wit::Patient, changes: Vec<wit::FeatureValue>) -> wit::Patient {
+    for change in changes {
+        patient.retain(|given| given.name != change.name);
+        patient.push(change);
     }
+    patient
+}
+
+fn without(mut patient: wit::Patient, name: &str) -> wit::Patient {
+    patient.retain(|given| given.name != name);
+    patient
 }
 
 #[test]
 fn the_wit_patient_becomes_the_same_domain_input() {
-    let patient = wit::PatientInput {
-        cholesterol_unit: Some(wit::CholesterolUnit::MmolPerL),
-        egfr: Some(90.0),
-        on_statin: Some(true),
-        ..pce_example(wit::Sex::Female, wit::Race::AfricanAmerican)
-    };
-    let input = patient_input(&patient).unwrap();
+    let patient = with(
+        pce_example("female", "african_american"),
+        vec![
+            choice("cholesterol_unit", "mmol/L"),
+            number("egfr", 90.0),
+            boolean("on_statin", true),
+        ],
+    );
+    let (input, not_declared) = patient_input(&patient).unwrap();
     assert_eq!(
         input,
         PatientInput {
@@ -60,24 +79,28 @@ fn the_wit_patient_becomes_the_same_domain_input() {
             on_statin: Some(true),
         }
     );
-    assert_eq!(patient_input(&empty()).unwrap(), PatientInput::default());
+    assert!(not_declared.is_empty());
+    assert_eq!(
+        patient_input(&Vec::new()).unwrap().0,
+        PatientInput::default()
+    );
 }
 
 #[test]
 fn the_prediction_carries_every_number_of_the_domain_prediction() {
-    let patient = pce_example(wit::Sex::Male, wit::Race::White);
+    let patient = pce_example("male", "white");
     let native = Model::Pce2013
-        .predict(&patient_input(&patient).unwrap())
+        .predict(&patient_input(&patient).unwrap().0)
         .unwrap();
-    let wit = predict(Model::Pce2013, patient).unwrap();
-    assert_eq!(wit.outcomes.len(), 1);
-    assert_eq!(wit.outcomes[0].outcome, "ascvd");
-    assert_eq!(wit.outcomes[0].risk, native.risk());
-    assert!((wit.outcomes[0].risk - 0.05384).abs() < 1e-3);
-    assert_eq!(wit.category, wit::RiskCategory::Borderline);
-    assert_eq!(wit.confidence, native.confidence);
-    assert_eq!(wit.linear_predictor, native.linear_predictor);
-    assert_eq!(wit.reference_value, native.reference_value);
+    let wit = predict(Model::Pce2013, &patient).unwrap();
+    assert_eq!(wit.outputs.len(), 1);
+    assert_eq!(wit.outputs[0].name, "ascvd");
+    assert_eq!(wit.outputs[0].value, wit::Value::Number(native.risk()));
+    assert!((native.risk() - 0.05384).abs() < 1e-3);
+    assert_eq!(wit.category.as_deref(), Some("borderline"));
+    assert_eq!(wit.confidence, Some(native.confidence));
+    assert_eq!(wit.linear_predictor, Some(native.linear_predictor));
+    assert_eq!(wit.reference_value, Some(native.reference_value));
     let factors: Vec<&str> = wit
         .contributions
         .iter()
@@ -86,28 +109,35 @@ fn the_prediction_carries_every_number_of_the_domain_prediction() {
     let native_factors: Vec<&str> = Model::Pce2013.factors().iter().map(|f| f.name()).collect();
     assert_eq!(factors, native_factors);
     let sum: f64 = wit.contributions.iter().map(|c| c.value).sum();
-    assert!((sum - (wit.linear_predictor - wit.reference_value)).abs() < 1e-9);
+    let difference = native.linear_predictor - native.reference_value;
+    assert!((sum - difference).abs() < 1e-9);
     assert!(wit.warnings.is_empty());
 }
 
 #[test]
-fn prevent_gives_both_outcomes_primary_first_and_warns_about_race() {
-    let patient = wit::PatientInput {
-        age: Some(50.0),
-        total_cholesterol: Some(200.0),
-        hdl_cholesterol: Some(45.0),
-        systolic_bp: Some(160.0),
-        on_bp_treatment: Some(true),
-        diabetic: Some(true),
-        egfr: Some(90.0),
-        on_statin: Some(false),
-        ..pce_example(wit::Sex::Female, wit::Race::White)
+fn prevent_gives_both_outputs_primary_first_and_warns_about_race() {
+    let patient = with(
+        pce_example("female", "white"),
+        vec![
+            number("age", 50.0),
+            number("total_cholesterol", 200.0),
+            number("hdl_cholesterol", 45.0),
+            number("systolic_bp", 160.0),
+            boolean("on_bp_treatment", true),
+            boolean("diabetic", true),
+            number("egfr", 90.0),
+            boolean("on_statin", false),
+        ],
+    );
+    let wit = predict(Model::Prevent2023, &patient).unwrap();
+    let outputs: Vec<&str> = wit.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(outputs, ["total_cvd", "ascvd"]);
+    let risk = |index: usize| match wit.outputs[index].value {
+        wit::Value::Number(risk) => risk,
+        _ => f64::NAN,
     };
-    let wit = predict(Model::Prevent2023, patient).unwrap();
-    let outcomes: Vec<&str> = wit.outcomes.iter().map(|o| o.outcome.as_str()).collect();
-    assert_eq!(outcomes, ["total_cvd", "ascvd"]);
-    assert!((wit.outcomes[0].risk - 0.1468).abs() < 1e-3);
-    assert!((wit.outcomes[1].risk - 0.0920).abs() < 1e-3);
+    assert!((risk(0) - 0.1468).abs() < 1e-3);
+    assert!((risk(1) - 0.0920).abs() < 1e-3);
     assert_eq!(wit.warnings.len(), 1);
     assert_eq!(wit.warnings[0].code, "field_not_used");
     assert_eq!(
@@ -117,20 +147,38 @@ fn prevent_gives_both_outcomes_primary_first_and_warns_about_race() {
 }
 
 #[test]
+fn a_name_the_model_does_not_declare_is_ignored_with_a_warning() {
+    let patient = with(
+        pce_example("male", "white"),
+        vec![number("urine_acr", 30.0)],
+    );
+    let wit = predict(Model::Pce2013, &patient).unwrap();
+    let warnings: Vec<(&str, &str)> = wit
+        .warnings
+        .iter()
+        .map(|w| (w.code.as_str(), w.message.as_str()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [(
+            "field_not_used",
+            "urine_acr is not used by pce-2013 and was ignored"
+        )]
+    );
+}
+
+#[test]
 fn absent_race_is_read_with_the_white_equations_and_a_warning() {
-    let patient = wit::PatientInput {
-        race: None,
-        ..pce_example(wit::Sex::Female, wit::Race::White)
-    };
-    let wit = predict(Model::Pce2013, patient).unwrap();
+    let patient = without(pce_example("female", "white"), "race");
+    let wit = predict(Model::Pce2013, &patient).unwrap();
     let codes: Vec<&str> = wit.warnings.iter().map(|w| w.code.as_str()).collect();
     assert_eq!(codes, ["race_absent_white_equations_used"]);
 }
 
 #[test]
 fn every_missing_field_is_reported_with_the_apis_message() {
-    let errors = predict(Model::Prevent2023, empty()).unwrap_err();
-    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    let errors = predict(Model::Prevent2023, &Vec::new()).unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.feature.as_str()).collect();
     assert_eq!(
         fields,
         [
@@ -150,15 +198,17 @@ fn every_missing_field_is_reported_with_the_apis_message() {
 
 #[test]
 fn out_of_range_carries_the_range_in_canonical_units() {
-    let patient = wit::PatientInput {
-        total_cholesterol: Some(2.0),
-        hdl_cholesterol: Some(1.3),
-        cholesterol_unit: Some(wit::CholesterolUnit::MmolPerL),
-        ..pce_example(wit::Sex::Male, wit::Race::White)
-    };
-    let errors = predict(Model::Pce2013, patient).unwrap_err();
+    let patient = with(
+        pce_example("male", "white"),
+        vec![
+            number("total_cholesterol", 2.0),
+            number("hdl_cholesterol", 1.3),
+            choice("cholesterol_unit", "mmol/L"),
+        ],
+    );
+    let errors = predict(Model::Pce2013, &patient).unwrap_err();
     assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0].field, "total_cholesterol");
+    assert_eq!(errors[0].feature, "total_cholesterol");
     assert_eq!(
         errors[0].problem,
         wit::FieldProblem::OutOfRange(wit::Range {
@@ -174,33 +224,43 @@ fn out_of_range_carries_the_range_in_canonical_units() {
 }
 
 #[test]
-fn a_non_finite_number_is_refused_before_validation() {
-    let patient = wit::PatientInput {
-        age: Some(f64::NAN),
-        systolic_bp: Some(f64::INFINITY),
-        ..pce_example(wit::Sex::Male, wit::Race::White)
-    };
-    let errors = predict(Model::Pce2013, patient).unwrap_err();
+fn a_non_finite_number_or_a_wrong_kind_is_refused_before_validation() {
+    let patient = with(
+        pce_example("male", "white"),
+        vec![
+            number("age", f64::NAN),
+            number("systolic_bp", f64::INFINITY),
+            number("smoker", 1.0),
+        ],
+    );
+    let errors = predict(Model::Pce2013, &patient).unwrap_err();
     let fields: Vec<(&str, &wit::FieldProblem)> = errors
         .iter()
-        .map(|e| (e.field.as_str(), &e.problem))
+        .map(|e| (e.feature.as_str(), &e.problem))
         .collect();
     assert_eq!(
         fields,
         [
             ("age", &wit::FieldProblem::NotFinite),
-            ("systolic_bp", &wit::FieldProblem::NotFinite)
+            ("systolic_bp", &wit::FieldProblem::NotFinite),
+            ("smoker", &wit::FieldProblem::WrongType),
         ]
     );
     assert_eq!(errors[0].message, "age must be a finite number");
 }
 
 #[test]
+fn a_batch_answers_each_patient_in_order() {
+    let good = pce_example("male", "white");
+    let bad = without(good.clone(), "age");
+    let results = predict_batch(Model::Pce2013, &[good.clone(), bad, good]);
+    let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    assert_eq!(ok, [true, false, true]);
+    assert_eq!(results[0], results[2]);
+}
+
+#[test]
 fn every_field_problem_has_its_wit_case() {
-    assert_eq!(
-        field_problem(&FieldProblem::Unknown),
-        wit::FieldProblem::Unknown
-    );
     assert_eq!(
         field_problem(&FieldProblem::WrongType {
             expected: ValueKind::Boolean
@@ -222,44 +282,43 @@ fn every_field_problem_has_its_wit_case() {
 }
 
 #[test]
-fn every_category_has_its_wit_case() {
-    let names: Vec<wit::RiskCategory> = RiskCategory::ALL.into_iter().map(risk_category).collect();
-    assert_eq!(
-        names,
-        [
-            wit::RiskCategory::Low,
-            wit::RiskCategory::Borderline,
-            wit::RiskCategory::Intermediate,
-            wit::RiskCategory::High
-        ]
-    );
-}
-
-#[test]
-fn info_is_the_models_specification() {
+fn info_is_the_models_description() {
     for model in Model::ALL {
         let spec = model.spec();
         let info = model_info(model);
         assert_eq!(info.name, spec.name);
         assert_eq!(info.version, spec.version);
         assert_eq!(info.citation, spec.citation);
-        assert_eq!(info.horizon_years, 10);
-        assert_eq!(info.inputs.len(), spec.inputs.len());
-        assert_eq!(info.outcomes[0].name, spec.primary_outcome().name);
+        assert_eq!(info.horizon_years, Some(10));
+        assert_eq!(info.features.len(), model.describe().features.len());
+        assert_eq!(info.outputs[0].name, spec.primary_outcome().name);
+        let bands: Vec<&str> = info
+            .categories
+            .iter()
+            .flat_map(|c| c.bands.iter().map(|b| b.label.as_str()))
+            .collect();
+        assert_eq!(bands.len(), 4);
+        assert!(info.confidence.is_some());
     }
     let info = model_info(Model::Prevent2023);
-    let egfr = info.inputs.iter().find(|i| i.field == "egfr").unwrap();
-    assert_eq!(egfr.unit.as_deref(), Some("mL/min/1.73 m²"));
+    let egfr = info.features.iter().find(|f| f.name == "egfr").unwrap();
     assert!(egfr.required);
+    let wit::FeatureKind::Number(number) = &egfr.kind else {
+        panic!("egfr is a number");
+    };
+    assert_eq!(number.unit, "mL/min/1.73 m²");
     assert_eq!(
-        egfr.range,
+        number.range,
         Some(wit::Range {
             min: 15.0,
             max: 140.0
         })
     );
-    let statin = info.inputs.iter().find(|i| i.field == "on_statin").unwrap();
+    let statin = info
+        .features
+        .iter()
+        .find(|f| f.name == "on_statin")
+        .unwrap();
     assert!(!statin.required);
-    assert_eq!(statin.unit, None);
-    assert!(statin.when_absent.is_some());
+    assert!(matches!(statin.kind, wit::FeatureKind::Boolean(_)));
 }

@@ -29,7 +29,15 @@ pub struct ModelDescription {
     pub outputs: Vec<Output>,
     pub categories: Option<Categories>,
     pub explanation: Option<ExplanationInfo>,
+    /// What the prediction's confidence means, when the model gives one.
+    pub confidence: Option<&'static str>,
 }
+
+/// What the cardiovascular models' confidence is (`crate::confidence`).
+pub const CATEGORY_CONFIDENCE: &str = "The probability (0 to 1) that the category would stay \
+    the same if the measured inputs were measured again, given their usual within-person \
+    variability: about 0.5 next to a threshold, near 1 far from every threshold. Not a claim \
+    about the model's accuracy.";
 
 /// One input a model accepts.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +140,7 @@ impl Model {
                 scale: spec.linear_predictor_scale,
                 reference_patient: spec.reference_patient,
             }),
+            confidence: Some(CATEGORY_CONFIDENCE),
         }
     }
 }

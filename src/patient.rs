@@ -1,0 +1,148 @@
+//! A patient's named values, as a client sent them (a `/predict` JSON object, or one row of
+//! inference-protocol tensors), checked against the features the served models declare.
+//!
+//! The API's step only checks what it can know without a model's rules: the name is some
+//! model's feature (or an alias of one), the value has the feature's kind (a number, a
+//! boolean, one of the allowed strings), and no feature is given twice. Presence, units and
+//! validated ranges are the chosen model's to check. Messages name the feature and what is
+//! allowed, never the value sent.
+
+use serde_json::{Map, Value as Json};
+
+use crate::catalog::{Feature, FeatureKind, ModelFieldError, Patient, Value};
+use crate::problem::{child_pointer, echoed_name, FieldIssue};
+
+/// A value as it arrived, before its feature's kind is checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Given<'a> {
+    Number(f64),
+    Boolean(bool),
+    Text(&'a str),
+    /// Anything else (a JSON array or object, a string that is not UTF-8): wrong for every kind.
+    Other,
+}
+
+/// The feature a client's `name` (its name or an alias) means.
+pub fn find<'k>(known: &'k [Feature], name: &str) -> Option<&'k Feature> {
+    known.iter().find(|feature| feature.is_named(name))
+}
+
+/// The message for a name no served model declares (`echoed` is the name as it may be shown).
+pub fn unknown_message(known: &[Feature], echoed: &str) -> String {
+    format!(
+        "{echoed} is not a known patient field (known fields: {})",
+        names(known)
+    )
+}
+
+/// Every known feature's name, comma-separated.
+pub fn names(known: &[Feature]) -> String {
+    let names: Vec<&str> = known.iter().map(|feature| feature.name.as_str()).collect();
+    names.join(", ")
+}
+
+/// One patient's values, added one at a time.
+#[derive(Debug, Default)]
+pub struct PatientBuilder {
+    patient: Patient,
+}
+
+impl PatientBuilder {
+    /// Adds `given` for `feature` under its canonical name, or says why not.
+    pub fn set(&mut self, feature: &Feature, given: Given<'_>) -> Result<(), String> {
+        let name = &feature.name;
+        // A second value counts only once a first one was accepted (a name and its alias).
+        if self.patient.iter().any(|(set, _)| set == name) {
+            let alias = feature.aliases.first().map_or("", String::as_str);
+            return Err(format!(
+                "{name} is given more than once ({name} and its alias {alias} are the same field)"
+            ));
+        }
+        let value = match (&feature.kind, given) {
+            (FeatureKind::Number(_), Given::Number(number)) if number.is_finite() => {
+                Value::Number(number)
+            }
+            (FeatureKind::Number(_), Given::Number(_)) => {
+                return Err(format!("{name} must be a finite number"))
+            }
+            (FeatureKind::Boolean { .. }, Given::Boolean(flag)) => Value::Boolean(flag),
+            (FeatureKind::Choice { allowed, .. }, Given::Text(text)) => {
+                if !allowed.iter().any(|value| value == text) {
+                    let quoted: Vec<String> = allowed.iter().map(|v| format!("\"{v}\"")).collect();
+                    return Err(format!("{name} must be one of: {}", quoted.join(", ")));
+                }
+                Value::Choice(text.to_owned())
+            }
+            (kind, _) => return Err(format!("{name} must be {}", expected(kind))),
+        };
+        self.patient.push((name.clone(), value));
+        Ok(())
+    }
+
+    pub fn finish(self) -> Patient {
+        self.patient
+    }
+}
+
+/// What a feature's values are, for messages.
+pub fn expected(kind: &FeatureKind) -> &'static str {
+    match kind {
+        FeatureKind::Number(_) => "a number",
+        FeatureKind::Boolean { .. } => "a boolean (true or false)",
+        FeatureKind::Choice { .. } => "a string",
+    }
+}
+
+/// Reads every member of a `/predict` patient object against `known` (every served model's
+/// features); `pointer` is the object's JSON Pointer in the request body. `null` means absent.
+pub fn read_patient(
+    known: &[Feature],
+    object: &Map<String, Json>,
+    pointer: &str,
+) -> Result<Patient, Vec<FieldIssue>> {
+    let mut patient = PatientBuilder::default();
+    let mut issues = Vec::new();
+    for (name, value) in object {
+        let Some(feature) = find(known, name) else {
+            let echoed = echoed_name(name);
+            issues.push(FieldIssue {
+                pointer: child_pointer(pointer, &echoed),
+                detail: unknown_message(known, &echoed),
+                field: echoed,
+            });
+            continue;
+        };
+        let given = match value {
+            Json::Null => continue,
+            Json::Bool(flag) => Given::Boolean(*flag),
+            Json::String(text) => Given::Text(text),
+            // serde_json only yields finite numbers; `as_f64` fails for none of them.
+            Json::Number(number) => number.as_f64().map_or(Given::Other, Given::Number),
+            Json::Array(_) | Json::Object(_) => Given::Other,
+        };
+        if let Err(detail) = patient.set(feature, given) {
+            issues.push(FieldIssue {
+                pointer: child_pointer(pointer, &echoed_name(name)),
+                field: feature.name.clone(),
+                detail,
+            });
+        }
+    }
+    if issues.is_empty() {
+        Ok(patient.finish())
+    } else {
+        Err(issues)
+    }
+}
+
+/// Turns a model's field errors into issues under `pointer`.
+pub fn model_issues(errors: &[ModelFieldError], pointer: &str) -> Vec<FieldIssue> {
+    errors
+        .iter()
+        .map(|error| FieldIssue {
+            pointer: child_pointer(pointer, &echoed_name(&error.field)),
+            field: error.field.clone(),
+            detail: error.message.clone(),
+        })
+        .collect()
+}
