@@ -28,11 +28,51 @@ fn main() {
         let _ = writeln!(out, "    {template:?},");
     }
     out.push_str("];\n");
+    let models = match read_models(&manifest) {
+        Ok(models) => models,
+        Err(message) => {
+            eprintln!("error: {}: {message}", manifest.display());
+            std::process::exit(1);
+        }
+    };
+    out.push_str(
+        "\n/// The models the service serves (`[component.api.tool.model-api] models`, each named\n\
+         /// by its component's file), in `spin.toml` order.\n\
+         pub const DEFAULT_MODELS: &[&str] = &[\n",
+    );
+    for model in &models {
+        let _ = writeln!(out, "    {model:?},");
+    }
+    out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     if let Err(error) = std::fs::write(out_dir.join("service_routes.rs"), out) {
         eprintln!("error: cannot write the generated routes: {error}");
         std::process::exit(1);
     }
+}
+
+/// The model names: the file stems of the components the API's `model-api` tool table lists.
+fn read_models(manifest: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(manifest).map_err(|e| format!("cannot read it: {e}"))?;
+    let doc: toml::Table = text.parse().map_err(|e| format!("not TOML: {e}"))?;
+    let list = doc
+        .get("component")
+        .and_then(|c| c.get("api"))
+        .and_then(|a| a.get("tool"))
+        .and_then(|t| t.get("model-api"))
+        .and_then(|m| m.get("models"))
+        .and_then(|m| m.as_array())
+        .ok_or("no [component.api.tool.model-api] models list")?;
+    list.iter()
+        .map(|entry| {
+            entry
+                .as_str()
+                .and_then(|path| Path::new(path).file_stem())
+                .and_then(|stem| stem.to_str())
+                .map(str::to_owned)
+                .ok_or_else(|| "every entry of models is a component path".to_owned())
+        })
+        .collect()
 }
 
 /// One `[[trigger.http]]` entry.

@@ -2,7 +2,7 @@
 # Writes a CycloneDX 1.5 JSON SBOM of each artifact we ship, listing the crates compiled into it:
 #
 #   target/sbom/model-api.cdx.json        the HTTP component (package model-api, wasm32-wasip2)
-#   target/sbom/pce-2013-component.cdx.json, target/sbom/prevent-2023-component.cdx.json
+#   target/sbom/<model>-component.cdx.json   each built-in model spin.toml lists
 #                                         the model components (wasm32-unknown-unknown)
 #   target/sbom/api.cdx.json              what ships: target/composed/api.wasm, the HTTP component
 #                                         with its model components composed in (the three above)
@@ -49,11 +49,17 @@ sbom() { # package target manifest-dir
 }
 
 sbom model-api wasm32-wasip2 .
-sbom pce-2013-component wasm32-unknown-unknown crates/models/pce-2013
-sbom prevent-2023-component wasm32-unknown-unknown crates/models/prevent-2023
+# Every built-in model spin.toml lists (a model built elsewhere brings its own SBOM).
+parts=("$out/model-api.cdx.json")
+for model in $(python3 -c 'import tomllib; print(*tomllib.load(open("spin.toml", "rb"))["component"]["api"]["tool"]["model-api"]["models"])'); do
+  name=$(basename "$model" .wasm)
+  if [ -d "crates/models/$name" ]; then
+    sbom "$name-component" wasm32-unknown-unknown "crates/models/$name"
+    parts+=("$out/$name-component.cdx.json")
+  fi
+done
 python3 scripts/sbom_compose.py api \
-  "target/composed/api.wasm: the HTTP component with its model components composed in (wac/api.wac, spin.toml)" \
-  "$out/model-api.cdx.json" "$out/pce-2013-component.cdx.json" "$out/prevent-2023-component.cdx.json" \
-  > "$out/api.cdx.json"
+  "target/composed/api.wasm: the HTTP component with its model components composed in (spin.toml's models)" \
+  "${parts[@]}" > "$out/api.cdx.json"
 echo "==> $out/api.cdx.json (composed)"
 sbom model-exporter x86_64-unknown-linux-musl exporter

@@ -85,17 +85,13 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -
 
 
 def servable(root: Path, name: str, component: dict) -> Path:
-    """The file wasmtime can serve for a component.
-
-    Spin composes a component's `dependencies` into it when it loads the app; wasmtime cannot,
-    so a component with dependencies is served as its composition, which scripts/build.sh
-    writes to target/composed/<component>.wasm (wac/api.wac). It must be newer than every part.
+    """The file wasmtime can serve for a component: its `source`, which for the API is the
+    composition scripts/build.sh writes (the HTTP component with spin.toml's models). It must be
+    newer than every model it was composed from.
     """
     source = root / component["source"]
-    parts = [source]
-    if component.get("dependencies"):
-        parts += [root / d["path"] for d in component["dependencies"].values() if "path" in d]
-        source = root / "target" / "composed" / f"{name}.wasm"
+    models = component.get("tool", {}).get("model-api", {}).get("models", [])
+    parts = [source, *(root / model for model in models)]
     for part in [source, *parts]:
         if not part.exists():
             raise FileNotFoundError(f"{part} is missing: build first (scripts/build.sh)")

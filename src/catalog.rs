@@ -1,11 +1,11 @@
 //! The models this component serves, reached only through the general model contract
 //! (`healthcare:model/model`, `wit/model.wit`).
 //!
-//! In the WebAssembly build every model is an import of the world `api`
-//! (`wit/service/api.wit`): the default model as `healthcare:model/model`, every other one
-//! under its own import name. Separate model components answer them, so this component holds
-//! no model and knows none: names, features, outputs and categories all come from each
-//! model's `info()`. Natively (unit tests, benchmarks, fuzzing) the same calls go in-process
+//! In the WebAssembly build every model is an import of the world `api`, which `build.rs`
+//! generates from the one list of models, `spin.toml`'s `[component.api.tool.model-api]
+//! models` (the first is the default): `model0`, `model1`, … Separate model components
+//! answer them, composed in at build time, so this component holds no model and knows none:
+//! names, features, outputs and categories all come from each model's `info()`. Natively (unit tests, benchmarks, fuzzing) the same calls go in-process
 //! to `model-component`, the code every built-in model component runs. Either way the rest of
 //! the crate sees only the plain types of [`contract`].
 
@@ -23,14 +23,9 @@ pub use contract::{
     PredictResult, Value,
 };
 
-/// The import of the default model, the one `/predict` uses when a request names none: the
-/// contract's own interface, wired by `spin.toml` to whichever model component the deployer
-/// chooses.
-pub const DEFAULT_IMPORT: &str = "healthcare:model/model@2.0.0";
-
 /// One model's functions, and the name of the import they came through. The import name
-/// is only the key under which the runtime wired a model in (a `spin.toml` dependency name):
-/// it names the import in diagnostics and never identifies a model.
+/// is only the place the model was composed into (`model0` for the first listed): it names
+/// the import in diagnostics and never identifies a model.
 #[derive(Clone, Copy)]
 pub struct Link {
     pub import: &'static str,
@@ -150,7 +145,7 @@ impl Catalog {
     /// declares: a model without a name or without an output, or one model answering two
     /// imports (then one model is served twice and another not at all). Empty when ready.
     /// Which import a model sits in is the deployer's choice (the default model is whichever
-    /// answers `healthcare:model/model`), so it is never a problem by itself.
+    /// is listed first), so it is never a problem by itself.
     pub fn wiring_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for index in 0..self.links.len() {

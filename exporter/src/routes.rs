@@ -17,12 +17,9 @@ use crate::labels::{Handler, ModelName};
 mod service;
 mod template;
 
-pub use service::DEFAULT_TEMPLATES;
+pub use service::{DEFAULT_MODELS, DEFAULT_TEMPLATES};
 use template::{is_route_text, MAX_SEGMENTS};
 pub use template::{HandlerKind, RouteError, Template};
-
-/// The models the service serves; any other name in a path is folded into [`OTHER_MODEL`].
-pub const DEFAULT_MODELS: &[&str] = &["pce-2013", "prevent-2023"];
 
 /// The model label of every name not on the allowlist (unknown models, typos, probes).
 pub const OTHER_MODEL: &str = "other";

@@ -1,11 +1,12 @@
-//! The WebAssembly build: each model is an import of the world `api` (`wit/service/api.wit`),
-//! answered by a separate model component.
+//! The WebAssembly build: each model is an import of the world `api`, which `build.rs`
+//! generates from `spin.toml`'s list of models (`target/generated/wit/api.wit`), answered by a
+//! separate model component.
 
 use super::wit_conversions::wit_conversions;
-use super::{Link, DEFAULT_IMPORT};
+use super::Link;
 
 wit_bindgen::generate!({
-    path: ["wit/model.wit", "wit/service"],
+    path: ["wit/model.wit", "target/generated/wit"],
     world: "healthcare:service/api@2.0.0",
     generate_all,
 });
@@ -15,21 +16,14 @@ wit_conversions!(healthcare::model::model);
 /// One imported model: `$module` is the bindings module wit-bindgen generates for the import
 /// named `$import` in the world `api`.
 macro_rules! imported {
-    ($module:path, $import:expr) => {
+    ($module:ident, $import:expr) => {
         Link {
             import: $import,
-            info: || {
-                use $module as import;
-                model_info(import::info())
-            },
-            predict: |input| {
-                use $module as import;
-                predict_result(import::predict(&patient(input)))
-            },
+            info: || model_info($module::info()),
+            predict: |input| predict_result($module::predict(&patient(input))),
             predict_batch: |inputs| {
-                use $module as import;
                 let patients: Vec<wit::Patient> = inputs.iter().map(patient).collect();
-                import::predict_batch(&patients)
+                $module::predict_batch(&patients)
                     .into_iter()
                     .map(predict_result)
                     .collect()
@@ -38,8 +32,7 @@ macro_rules! imported {
     };
 }
 
-/// The default model first, then one line per named import of the world `api`.
-pub static LINKS: &[Link] = &[
-    imported!(healthcare::model::model, DEFAULT_IMPORT),
-    imported!(prevent, "prevent"),
-];
+include!(concat!(env!("OUT_DIR"), "/model_links.rs"));
+
+/// Every model `spin.toml` lists, the default first.
+pub static LINKS: &[Link] = listed_imports!();

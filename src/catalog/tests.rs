@@ -2,7 +2,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use risk_models::{Field, FieldValue, Model, PatientInput};
 
-use super::{Catalog, FeatureKind, Link, Patient, Value, DEFAULT_IMPORT};
+use super::{Catalog, FeatureKind, Link, Patient, Value};
 
 /// One patient, as the API passes it to a model, and as the domain crate reads it.
 fn patient() -> (Patient, PatientInput) {
@@ -87,11 +87,11 @@ fn an_unknown_name_finds_no_model() {
 
 /// The models wired into each other's imports, under import names that say nothing about
 /// them (Spin dependency names are the deployer's choice): each still answers only under the
-/// name its own info() declares, the default is whichever model answers the predictor import,
+/// name its own info() declares, the default is whichever model answers the first import,
 /// and nothing about that is a wiring problem.
 static SWAPPED: &[Link] = &[
     Link {
-        import: DEFAULT_IMPORT,
+        import: "model0",
         ..super::in_process::LINKS[1]
     },
     Link {
@@ -117,7 +117,7 @@ fn models_are_known_by_their_own_info_whatever_import_answers_them() {
 static TWICE: &[Link] = &[
     super::in_process::LINKS[0],
     Link {
-        import: "prevent",
+        import: "model1",
         ..super::in_process::LINKS[0]
     },
 ];
@@ -128,7 +128,7 @@ fn one_model_in_two_imports_is_served_once_and_reported_naming_both_imports() {
     assert_eq!(catalog.names(), ["pce-2013"]);
     assert_eq!(
         catalog.wiring_problems(),
-        ["the imports healthcare:model/model@2.0.0 and prevent are both answered by the model pce-2013"]
+        ["the imports model0 and model1 are both answered by the model pce-2013"]
     );
 }
 

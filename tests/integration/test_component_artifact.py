@@ -65,14 +65,13 @@ def test_components_export_the_wasi_http_handler_spin_3_runs(component):
 def test_the_http_component_alone_imports_its_models_and_otherwise_only_wasi():
     imports = world_items(wit_of(HTTP_WASM), "import")
     models = [name for name in imports if not name.startswith("wasi:")]
-    # The default model through the contract's interface, every other one under a plain name:
-    # the dependency names of spin.toml, in its order.
+    # One instance of the contract per model spin.toml lists, in its order, and the contract's
+    # interface itself, whose types they use.
     import tomllib
 
     manifest = tomllib.loads((ROOT / "spin.toml").read_text())
-    dependencies = list(manifest["component"]["api"]["dependencies"])
-    assert dependencies[0] == CONTRACT
-    assert models == dependencies, imports
+    listed = manifest["component"]["api"]["tool"]["model-api"]["models"]
+    assert models == [CONTRACT] + [f"model{index}" for index in range(len(listed))], imports
 
 
 def test_the_http_component_holds_no_equation():

@@ -1,6 +1,7 @@
-"""How the models are wired into the HTTP component (spin.toml's dependencies, composed by Spin;
-wac/api.wac for the fallback runner): every model answers under the name its own info()
-declares, whatever import it sits in, and a wiring that loses a model is caught by readiness.
+"""How the models are wired into the HTTP component (spin.toml's list of models, composed at
+build time by scripts/build.sh with the generated target/generated/api.wac): every model answers
+under the name its own info() declares, whatever import it sits in, and a wiring that loses a
+model is caught by readiness.
 
 Component-model records are compared by structure, so any model component type-checks in any
 model import, and an import's name (a Spin dependency name) says nothing about the model behind
@@ -24,7 +25,8 @@ PATIENT = {
     "age": 55, "sex": "female", "race": "white", "total_cholesterol": 213,
     "hdl_cholesterol": 50, "systolic_bp": 120, "egfr": 90,
 }
-DEFAULT_IMPORT = "healthcare:model/model@2.0.0"
+DEFAULT_IMPORT = "model0"
+COMPOSITION = ROOT / "target" / "generated" / "api.wac"
 
 
 @pytest.fixture(scope="module")
@@ -45,33 +47,34 @@ def test_the_committed_app_is_ready_and_each_model_answers_under_its_own_name(ht
     assert default.json()["model"] == "pce-2013"
 
 
-def rewired_manifest(directory, default_model: str, other_model: str):
-    """A copy of the committed spin.toml (paths made absolute) whose default import gets
-    `default_model` and whose other import gets `other_model`."""
+def compose(directory, default_model: str, other_model: str):
+    """The HTTP component with `default_model` in its first import and `other_model` in its
+    second, composed as scripts/build.sh composes the committed list."""
+    composed = directory / "api.wasm"
+    subprocess.run(
+        ["wac", "compose", str(COMPOSITION),
+         "--dep", f"healthcare:api={HTTP_WASM}",
+         "--dep", f"healthcare:model0={MODEL_WASMS[default_model]}",
+         "--dep", f"healthcare:model1={MODEL_WASMS[other_model]}",
+         "-o", str(composed)],
+        check=True, capture_output=True, timeout=120,
+    )
+    return composed
+
+
+def rewired_manifest(directory, composed):
+    """A copy of the committed spin.toml (paths made absolute) whose API is `composed`."""
     text = MANIFEST.read_text()
-    dependencies = re.search(r"^\[component\.api\.dependencies\]\n(.*?)\n\n", text, flags=re.S | re.M)
-    lines = [line for line in dependencies.group(1).splitlines() if not line.startswith("#")]
-    assert len(lines) == 2 and lines[0].startswith(f'"{DEFAULT_IMPORT}"'), lines
-    rewired = [
-        lines[0].replace("target/components/pce-2013.wasm", f"target/components/{default_model}.wasm"),
-        lines[1].replace("target/components/prevent-2023.wasm", f"target/components/{other_model}.wasm"),
-    ]
-    return manifest_copy(text.replace(dependencies.group(1), "\n".join(rewired)), directory)
+    source = 'source = "target/composed/api.wasm"'
+    assert text.count(source) == 1, "the API's source is the build's composition"
+    return manifest_copy(text.replace(source, f'source = "{composed}"'), directory)
 
 
 def serve_rewired(tmp_path_factory, default_model: str, other_model: str):
     directory = tmp_path_factory.mktemp(f"{default_model}-and-{other_model}")
+    composed = compose(directory, default_model, other_model)
     if RUNTIME == "spin":
-        return start_spin(rewired_manifest(directory, default_model, other_model), directory / "state")
-    composed = directory / "api.wasm"
-    subprocess.run(
-        ["wac", "compose", str(ROOT / "wac" / "api.wac"),
-         "--dep", f"healthcare:api={HTTP_WASM}",
-         "--dep", f"healthcare:pce={MODEL_WASMS[default_model]}",
-         "--dep", f"healthcare:prevent={MODEL_WASMS[other_model]}",
-         "-o", str(composed)],
-        check=True, capture_output=True, timeout=120,
-    )
+        return start_spin(rewired_manifest(directory, composed), directory / "state")
     return serve_component(composed, directory / "wasmtime.log")
 
 
@@ -91,15 +94,19 @@ def twice_url(tmp_path_factory):
     process.stop()
 
 
-def test_the_rewired_manifest_changes_only_the_dependencies(tmp_path):
+def test_the_rewired_manifest_changes_only_the_apis_source(tmp_path):
     import tomllib
 
     committed = tomllib.loads(MANIFEST.read_text())
-    rewired = tomllib.loads(rewired_manifest(tmp_path, "prevent-2023", "pce-2013").read_text())
-    dependencies = rewired["component"]["api"].pop("dependencies")
-    assert [d["path"] for d in dependencies.values()] == [
-        f"{ROOT}/target/components/prevent-2023.wasm", f"{ROOT}/target/components/pce-2013.wasm"]
-    assert list(dependencies) == list(committed["component"]["api"].pop("dependencies"))
+    composed = tmp_path / "api.wasm"
+    rewired = tomllib.loads(rewired_manifest(tmp_path, composed).read_text())
+    assert rewired["component"]["api"].pop("source") == str(composed)
+    assert committed["component"]["api"].pop("source") == "target/composed/api.wasm"
+    assert rewired["component"]["api"]["tool"] == {
+        tool: {key: ([f"{ROOT}/{v}" for v in value] if key == "models" else value)
+               for key, value in table.items()}
+        for tool, table in committed["component"]["api"]["tool"].items()
+    }
     assert rewired["trigger"] == committed["trigger"]
 
 
@@ -127,7 +134,7 @@ def test_one_model_in_two_imports_makes_the_server_not_ready_and_says_why(twice_
     assert ready.status_code == 503
     assert ready.json()["ready"] is False
     assert ready.json()["error"] == (
-        f"the imports {DEFAULT_IMPORT} and prevent are both answered by the model pce-2013")
+        f"the imports {DEFAULT_IMPORT} and model1 are both answered by the model pce-2013")
     # The model it does have still answers; the lost one is unknown, not impersonated. (So are
     # its features: a name no served model declares is refused, so egfr is left out here.)
     body = {"patient_data": {k: v for k, v in PATIENT.items() if k != "egfr"}, "model": "pce-2013"}

@@ -4,20 +4,21 @@ first)."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "spin.toml"
 RELEASE = ROOT / "target" / "wasm32-wasip2" / "release"
-# The HTTP component alone: it imports its models (wit/service/api.wit).
+# The HTTP component alone: it imports its models (build.rs generates its world).
 HTTP_WASM = RELEASE / "model_api.wasm"
-# The model components (wit/model.wit): each exports healthcare:model/model, imports nothing.
+# The model components spin.toml lists, the default first, by the name their file gives them
+# (wit/model.wit): each exports healthcare:model/model, imports nothing.
 MODEL_WASMS = {
-    "pce-2013": ROOT / "target" / "components" / "pce-2013.wasm",
-    "prevent-2023": ROOT / "target" / "components" / "prevent-2023.wasm",
+    Path(path).stem: ROOT / path
+    for path in tomllib.loads(MANIFEST.read_text())["component"]["api"]["tool"]["model-api"]["models"]
 }
-# The HTTP component with its models composed in (wac/api.wac): what `wasmtime serve` and the
-# fallback runner serve for the `api` component, as Spin composes it from spin.toml's
-# dependencies.
+# The HTTP component with its models composed in by scripts/build.sh: what spin.toml serves for
+# the `api` component, and what `wasmtime serve` and the fallback runner serve.
 API_WASM = ROOT / "target" / "composed" / "api.wasm"
 DOCS_WASM = RELEASE / "docs_site.wasm"

@@ -24,37 +24,24 @@ wit_bindgen::generate!({
 pub use exports::healthcare::model::model as wit;
 
 use risk_models::description::{Categories, FeatureKind, OutputKind};
-use risk_models::{
-    Field, FieldError, FieldProblem, FieldValue, Model, PatientInput, Prediction, ValidationErrors,
-};
+use risk_models::{FieldError, FieldProblem, FieldValue, TabularModel, TabularPrediction};
 
-/// Longest feature name echoed back in a `field_not_used` warning.
-const MAX_ECHOED_NAME: usize = 64;
-
-/// The model's answer for one WIT patient, or every problem found, one per feature.
-///
-/// The values' kinds are checked first (as the HTTP adapter checks them before the model
-/// validates), then the model validates and predicts. Names the model does not declare are
-/// ignored with a `field_not_used` warning, after the model's own warnings.
+/// The model's answer for one WIT patient, or every problem found, one per feature
+/// ([`TabularModel::predict_features`]: kinds first, then the model's own rules; names the
+/// model does not declare are ignored with a `field_not_used` warning).
 pub fn predict(
-    model: Model,
+    model: &dyn TabularModel,
     patient: &wit::Patient,
 ) -> Result<wit::Prediction, Vec<wit::FieldError>> {
-    let wit_errors = |errors: Vec<FieldError>| errors.iter().map(field_error).collect::<Vec<_>>();
-    let (input, not_declared) = patient_input(patient).map_err(wit_errors)?;
-    let prediction = model
-        .predict(&input)
-        .map_err(|ValidationErrors(errors)| wit_errors(errors))?;
-    let mut prediction = self::prediction(&prediction);
-    prediction
-        .warnings
-        .extend(not_declared.iter().map(|name| not_used(model, name)));
-    Ok(prediction)
+    model
+        .predict_features(&given(patient))
+        .map(|prediction| self::prediction(&prediction))
+        .map_err(|errors| errors.0.iter().map(field_error).collect())
 }
 
 /// One prediction per patient, in order: the batch form of [`predict`].
 pub fn predict_batch(
-    model: Model,
+    model: &dyn TabularModel,
     patients: &[wit::Patient],
 ) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
     patients
@@ -63,71 +50,49 @@ pub fn predict_batch(
         .collect()
 }
 
-/// The WIT patient as the domain's unchecked input, and the names no field of the domain has.
-/// Values go through [`PatientInput::set`], which checks their kind, refuses a NaN or infinity
-/// and a field given twice.
-pub fn patient_input(
-    patient: &wit::Patient,
-) -> Result<(PatientInput, Vec<String>), Vec<FieldError>> {
-    let mut input = PatientInput::default();
-    let mut not_declared = Vec::new();
-    let mut errors = Vec::new();
-    for given in patient {
-        let Some(field) = Field::from_name(&given.name) else {
-            not_declared.push(given.name.chars().take(MAX_ECHOED_NAME).collect());
-            continue;
-        };
-        let value = match &given.value {
-            wit::Value::Number(number) => FieldValue::Number(*number),
-            wit::Value::Boolean(flag) => FieldValue::Flag(*flag),
-            wit::Value::Choice(text) => FieldValue::Text(text),
-        };
-        if let Err(problem) = input.set(field, value) {
-            errors.push(FieldError::new(field.name(), problem));
-        }
-    }
-    if errors.is_empty() {
-        Ok((input, not_declared))
-    } else {
-        Err(errors)
-    }
+/// The WIT patient as the domain's named values.
+pub fn given(patient: &wit::Patient) -> Vec<(&str, FieldValue<'_>)> {
+    patient
+        .iter()
+        .map(|given| {
+            let value = match &given.value {
+                wit::Value::Number(number) => FieldValue::Number(*number),
+                wit::Value::Boolean(flag) => FieldValue::Flag(*flag),
+                wit::Value::Choice(text) => FieldValue::Text(text),
+            };
+            (given.name.as_str(), value)
+        })
+        .collect()
 }
 
-fn not_used(model: Model, name: &str) -> wit::Warning {
-    wit::Warning {
-        code: "field_not_used".into(),
-        message: format!("{name} is not used by {} and was ignored", model.name()),
-    }
-}
-
-pub fn prediction(prediction: &Prediction) -> wit::Prediction {
+pub fn prediction(prediction: &TabularPrediction) -> wit::Prediction {
     wit::Prediction {
         outputs: prediction
-            .outcomes
+            .outputs
             .iter()
-            .map(|outcome| wit::OutputValue {
-                name: outcome.outcome.name.into(),
-                value: wit::Value::Number(outcome.risk),
+            .map(|(name, value)| wit::OutputValue {
+                name: (*name).into(),
+                value: wit::Value::Number(*value),
             })
             .collect(),
-        category: Some(prediction.category.name().into()),
-        confidence: Some(prediction.confidence),
+        category: prediction.category.map(Into::into),
+        confidence: prediction.confidence,
         contributions: prediction
             .contributions
             .iter()
-            .map(|contribution| wit::Contribution {
-                factor: contribution.factor.name().into(),
-                value: contribution.value,
+            .map(|(factor, value)| wit::Contribution {
+                factor: (*factor).into(),
+                value: *value,
             })
             .collect(),
-        linear_predictor: Some(prediction.linear_predictor),
-        reference_value: Some(prediction.reference_value),
+        linear_predictor: prediction.explanation.map(|(lp, _)| lp),
+        reference_value: prediction.explanation.map(|(_, reference)| reference),
         warnings: prediction
             .warnings
             .iter()
             .map(|warning| wit::Warning {
-                code: warning.code().into(),
-                message: warning.to_string(),
+                code: warning.code.into(),
+                message: warning.message.clone(),
             })
             .collect(),
     }
@@ -165,8 +130,8 @@ pub fn field_error(error: &FieldError) -> wit::FieldError {
 }
 
 /// What the model declares about itself, from its general description
-/// ([`Model::describe`]).
-pub fn model_info(model: Model) -> wit::ModelInfo {
+/// ([`TabularModel::describe`]).
+pub fn model_info(model: &dyn TabularModel) -> wit::ModelInfo {
     let description = model.describe();
     wit::ModelInfo {
         name: description.name.into(),
@@ -255,8 +220,8 @@ fn categories(categories: &Categories) -> wit::Categories {
 }
 
 /// Makes the calling crate the component of one model: exports `healthcare:model/model`
-/// answered by `$model` (a [`risk_models::Model`]). Expands to nothing except on `wasm32`, so
-/// the crate still builds, lints and tests natively.
+/// answered by `$model` (any [`risk_models::TabularModel`]). Expands to nothing except on
+/// `wasm32`, so the crate still builds, lints and tests natively.
 #[macro_export]
 macro_rules! model_component {
     ($model:expr) => {
@@ -268,17 +233,17 @@ macro_rules! model_component {
 
             impl wit::Guest for Component {
                 fn info() -> wit::ModelInfo {
-                    $crate::model_info($model)
+                    $crate::model_info(&$model)
                 }
 
                 fn predict(patient: wit::Patient) -> Result<wit::Prediction, Vec<wit::FieldError>> {
-                    $crate::predict($model, &patient)
+                    $crate::predict(&$model, &patient)
                 }
 
                 fn predict_batch(
                     patients: Vec<wit::Patient>,
                 ) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
-                    $crate::predict_batch($model, &patients)
+                    $crate::predict_batch(&$model, &patients)
                 }
             }
 

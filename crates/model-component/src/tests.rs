@@ -1,5 +1,5 @@
 use super::*;
-use risk_models::{CholesterolUnit, Race, Sex, ValueKind};
+use risk_models::{Kfre, Model, ValueKind};
 
 fn number(name: &str, value: f64) -> wit::FeatureValue {
     wit::FeatureValue {
@@ -52,55 +52,63 @@ fn without(mut patient: wit::Patient, name: &str) -> wit::Patient {
 }
 
 #[test]
-fn the_wit_patient_becomes_the_same_domain_input() {
+fn the_wit_patient_becomes_the_same_named_values() {
     let patient = with(
         pce_example("female", "african_american"),
         vec![
             choice("cholesterol_unit", "mmol/L"),
-            number("egfr", 90.0),
             boolean("on_statin", true),
         ],
     );
-    let (input, not_declared) = patient_input(&patient).unwrap();
-    assert_eq!(
-        input,
-        PatientInput {
-            age: Some(55.0),
-            sex: Some(Sex::Female),
-            race: Some(Race::AfricanAmerican),
-            total_cholesterol: Some(213.0),
-            hdl_cholesterol: Some(50.0),
-            cholesterol_unit: Some(CholesterolUnit::MmolPerL),
-            systolic_bp: Some(120.0),
-            on_bp_treatment: Some(false),
-            smoker: Some(false),
-            diabetic: Some(false),
-            egfr: Some(90.0),
-            on_statin: Some(true),
-        }
-    );
-    assert!(not_declared.is_empty());
-    assert_eq!(
-        patient_input(&Vec::new()).unwrap().0,
-        PatientInput::default()
-    );
+    let given = given(&patient);
+    assert_eq!(given[0], ("age", FieldValue::Number(55.0)));
+    assert_eq!(given[1], ("sex", FieldValue::Text("female")));
+    assert_eq!(given[9], ("cholesterol_unit", FieldValue::Text("mmol/L")));
+    assert_eq!(given[10], ("on_statin", FieldValue::Flag(true)));
+}
+
+#[test]
+fn the_kidney_model_is_served_by_the_same_code() {
+    let patient = vec![
+        number("age", 63.0),
+        choice("sex", "female"),
+        number("egfr", 45.0),
+        number("urine_acr", 3.0),
+        choice("urine_acr_unit", "mg/mmol"),
+        choice("region", "non_north_american"),
+    ];
+    let wit = predict(&Kfre, &patient).unwrap();
+    let outputs: Vec<&str> = wit.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(outputs, ["kidney_failure_5y", "kidney_failure_2y"]);
+    assert_eq!(wit.confidence, None);
+    assert_eq!(wit.reference_value, Some(0.0));
+    let info = model_info(&Kfre);
+    assert_eq!(info.name, "kfre-2016");
+    assert_eq!(info.horizon_years, None);
+    let horizons: Vec<Option<u32>> = info.outputs.iter().map(|o| o.horizon_years).collect();
+    assert_eq!(horizons, [Some(5), Some(2)]);
+    let errors = predict(&Kfre, &vec![number("egfr", 75.0)]).unwrap_err();
+    let refused: Vec<&str> = errors.iter().map(|e| e.feature.as_str()).collect();
+    assert_eq!(refused, ["age", "sex", "egfr", "urine_acr"]);
 }
 
 #[test]
 fn the_prediction_carries_every_number_of_the_domain_prediction() {
     let patient = pce_example("male", "white");
-    let native = Model::Pce2013
-        .predict(&patient_input(&patient).unwrap().0)
-        .unwrap();
-    let wit = predict(Model::Pce2013, &patient).unwrap();
+    let native = Model::Pce2013.predict_features(&given(&patient)).unwrap();
+    let wit = predict(&Model::Pce2013, &patient).unwrap();
     assert_eq!(wit.outputs.len(), 1);
     assert_eq!(wit.outputs[0].name, "ascvd");
-    assert_eq!(wit.outputs[0].value, wit::Value::Number(native.risk()));
-    assert!((native.risk() - 0.05384).abs() < 1e-3);
+    assert_eq!(
+        wit.outputs[0].value,
+        wit::Value::Number(native.outputs[0].1)
+    );
+    assert!((native.outputs[0].1 - 0.05384).abs() < 1e-3);
     assert_eq!(wit.category.as_deref(), Some("borderline"));
-    assert_eq!(wit.confidence, Some(native.confidence));
-    assert_eq!(wit.linear_predictor, Some(native.linear_predictor));
-    assert_eq!(wit.reference_value, Some(native.reference_value));
+    let (lp, reference) = native.explanation.unwrap();
+    assert_eq!(wit.confidence, native.confidence);
+    assert_eq!(wit.linear_predictor, Some(lp));
+    assert_eq!(wit.reference_value, Some(reference));
     let factors: Vec<&str> = wit
         .contributions
         .iter()
@@ -109,7 +117,7 @@ fn the_prediction_carries_every_number_of_the_domain_prediction() {
     let native_factors: Vec<&str> = Model::Pce2013.factors().iter().map(|f| f.name()).collect();
     assert_eq!(factors, native_factors);
     let sum: f64 = wit.contributions.iter().map(|c| c.value).sum();
-    let difference = native.linear_predictor - native.reference_value;
+    let difference = lp - reference;
     assert!((sum - difference).abs() < 1e-9);
     assert!(wit.warnings.is_empty());
 }
@@ -129,7 +137,7 @@ fn prevent_gives_both_outputs_primary_first_and_warns_about_race() {
             boolean("on_statin", false),
         ],
     );
-    let wit = predict(Model::Prevent2023, &patient).unwrap();
+    let wit = predict(&Model::Prevent2023, &patient).unwrap();
     let outputs: Vec<&str> = wit.outputs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(outputs, ["total_cvd", "ascvd"]);
     let risk = |index: usize| match wit.outputs[index].value {
@@ -152,7 +160,7 @@ fn a_name_the_model_does_not_declare_is_ignored_with_a_warning() {
         pce_example("male", "white"),
         vec![number("urine_acr", 30.0)],
     );
-    let wit = predict(Model::Pce2013, &patient).unwrap();
+    let wit = predict(&Model::Pce2013, &patient).unwrap();
     let warnings: Vec<(&str, &str)> = wit
         .warnings
         .iter()
@@ -170,14 +178,14 @@ fn a_name_the_model_does_not_declare_is_ignored_with_a_warning() {
 #[test]
 fn absent_race_is_read_with_the_white_equations_and_a_warning() {
     let patient = without(pce_example("female", "white"), "race");
-    let wit = predict(Model::Pce2013, &patient).unwrap();
+    let wit = predict(&Model::Pce2013, &patient).unwrap();
     let codes: Vec<&str> = wit.warnings.iter().map(|w| w.code.as_str()).collect();
     assert_eq!(codes, ["race_absent_white_equations_used"]);
 }
 
 #[test]
 fn every_missing_field_is_reported_with_the_apis_message() {
-    let errors = predict(Model::Prevent2023, &Vec::new()).unwrap_err();
+    let errors = predict(&Model::Prevent2023, &Vec::new()).unwrap_err();
     let fields: Vec<&str> = errors.iter().map(|e| e.feature.as_str()).collect();
     assert_eq!(
         fields,
@@ -206,7 +214,7 @@ fn out_of_range_carries_the_range_in_canonical_units() {
             choice("cholesterol_unit", "mmol/L"),
         ],
     );
-    let errors = predict(Model::Pce2013, &patient).unwrap_err();
+    let errors = predict(&Model::Pce2013, &patient).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].feature, "total_cholesterol");
     assert_eq!(
@@ -233,7 +241,7 @@ fn a_non_finite_number_or_a_wrong_kind_is_refused_before_validation() {
             number("smoker", 1.0),
         ],
     );
-    let errors = predict(Model::Pce2013, &patient).unwrap_err();
+    let errors = predict(&Model::Pce2013, &patient).unwrap_err();
     let fields: Vec<(&str, &wit::FieldProblem)> = errors
         .iter()
         .map(|e| (e.feature.as_str(), &e.problem))
@@ -253,7 +261,7 @@ fn a_non_finite_number_or_a_wrong_kind_is_refused_before_validation() {
 fn a_batch_answers_each_patient_in_order() {
     let good = pce_example("male", "white");
     let bad = without(good.clone(), "age");
-    let results = predict_batch(Model::Pce2013, &[good.clone(), bad, good]);
+    let results = predict_batch(&Model::Pce2013, &[good.clone(), bad, good]);
     let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
     assert_eq!(ok, [true, false, true]);
     assert_eq!(results[0], results[2]);
@@ -285,7 +293,7 @@ fn every_field_problem_has_its_wit_case() {
 fn info_is_the_models_description() {
     for model in Model::ALL {
         let spec = model.spec();
-        let info = model_info(model);
+        let info = model_info(&model);
         assert_eq!(info.name, spec.name);
         assert_eq!(info.version, spec.version);
         assert_eq!(info.citation, spec.citation);
@@ -300,7 +308,7 @@ fn info_is_the_models_description() {
         assert_eq!(bands.len(), 4);
         assert!(info.confidence.is_some());
     }
-    let info = model_info(Model::Prevent2023);
+    let info = model_info(&Model::Prevent2023);
     let egfr = info.features.iter().find(|f| f.name == "egfr").unwrap();
     assert!(egfr.required);
     let wit::FeatureKind::Number(number) = &egfr.kind else {

@@ -1,4 +1,7 @@
-//! Validated cardiovascular risk equations, as pure functions.
+//! Validated clinical risk equations, as pure functions: the cardiovascular Pooled Cohort
+//! Equations and PREVENT, and the Kidney Failure Risk Equation ([`Kfre`]). Every model is also
+//! a [`TabularModel`]: it describes itself in the general model contract's terms and predicts
+//! from named values, which is all the model components use.
 //!
 //! Data flows one way: a client's [`PatientInput`] (typed, unchecked) is validated against a
 //! [`Model`]'s declared inputs ([`ModelSpec`]) into a [`Patient`] in canonical units, which the
@@ -35,6 +38,7 @@ pub mod models;
 pub mod prediction;
 pub mod problem;
 pub mod spec;
+pub mod tabular;
 pub mod validation;
 pub mod value;
 pub mod warning;
@@ -44,10 +48,12 @@ pub use description::ModelDescription;
 pub use explanation::{Contribution, Factor};
 pub use field::{CholesterolUnit, Field, FieldKind, Unit};
 pub use input::{FieldValue, PatientInput, Race, Sex};
+pub use models::kfre::Kfre;
 pub use models::Model;
 pub use prediction::{OutcomeRisk, Prediction};
 pub use problem::{FieldError, FieldProblem, ValidationErrors};
 pub use spec::{InputSpec, ModelSpec, OutcomeSpec, Range, Requirement};
+pub use tabular::{TabularModel, TabularPrediction, TabularWarning};
 pub use validation::Patient;
 pub use value::{UnitConversion, ValueKind};
 pub use warning::Warning;

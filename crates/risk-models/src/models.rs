@@ -1,16 +1,21 @@
 //! The catalog of risk models this service serves.
 
+mod describe;
+pub mod kfre;
 pub mod pce_2013;
 pub mod prevent_2023;
 
 use crate::confidence::category_confidence;
+use crate::description::ModelDescription;
 use crate::explanation::{Factor, LinearPredictor};
 use crate::field::Field;
+use crate::input::FieldValue;
 use crate::input::PatientInput;
 use crate::link::Link;
 use crate::prediction::{OutcomeRisk, Prediction};
 use crate::problem::{FieldError, FieldProblem, ValidationErrors};
 use crate::spec::ModelSpec;
+use crate::tabular::{not_used, TabularModel, TabularPrediction, TabularWarning};
 use crate::validation::{validate, Patient};
 
 /// A model the service serves.
@@ -127,4 +132,75 @@ fn required_egfr(patient: &Patient) -> Result<f64, ValidationErrors> {
             FieldProblem::Missing,
         )])
     })
+}
+
+/// The cardiovascular models read their shared patient fields ([`PatientInput`]), as they
+/// always have: the general path is proven to answer identically (`features::tests`).
+impl TabularModel for Model {
+    fn name(&self) -> &'static str {
+        Model::name(*self)
+    }
+
+    fn describe(&self) -> ModelDescription {
+        Model::describe(*self)
+    }
+
+    fn predict_features(
+        &self,
+        given: &[(&str, FieldValue<'_>)],
+    ) -> Result<TabularPrediction, ValidationErrors> {
+        let mut input = PatientInput::default();
+        let mut not_declared = Vec::new();
+        let mut errors = Vec::new();
+        for (name, value) in given {
+            let Some(field) = Field::from_name(name) else {
+                not_declared.push(*name);
+                continue;
+            };
+            if let Err(problem) = input.set(field, value.clone()) {
+                errors.push(FieldError::new(field.name(), problem));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationErrors(errors));
+        }
+        let prediction = self.predict(&input)?;
+        let mut warnings: Vec<TabularWarning> = prediction
+            .warnings
+            .iter()
+            .map(|warning| TabularWarning {
+                code: warning.code(),
+                message: warning.to_string(),
+            })
+            .collect();
+        warnings.extend(
+            not_declared
+                .iter()
+                .map(|name| not_used(Model::name(*self), name)),
+        );
+        Ok(TabularPrediction {
+            outputs: prediction
+                .outcomes
+                .iter()
+                .map(|outcome| (outcome.outcome.name, outcome.risk))
+                .collect(),
+            category: Some(prediction.category.name()),
+            confidence: Some(prediction.confidence),
+            contributions: prediction
+                .contributions
+                .iter()
+                .map(|contribution| (contribution.factor.name(), contribution.value))
+                .collect(),
+            explanation: Some((prediction.linear_predictor, prediction.reference_value)),
+            warnings,
+        })
+    }
+}
+
+/// Every model this crate implements.
+pub static BUILTIN: &[&dyn TabularModel] = &[&Model::Pce2013, &Model::Prevent2023, &kfre::Kfre];
+
+/// The built-in model named `name`.
+pub fn builtin(name: &str) -> Option<&'static dyn TabularModel> {
+    BUILTIN.iter().copied().find(|model| model.name() == name)
 }
