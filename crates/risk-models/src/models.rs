@@ -30,9 +30,6 @@ pub enum Model {
 impl Model {
     pub const ALL: [Model; 2] = [Model::Pce2013, Model::Prevent2023];
 
-    /// The model `/predict` uses when the request names none.
-    pub const DEFAULT: Model = Model::Pce2013;
-
     pub fn from_name(name: &str) -> Option<Model> {
         Model::ALL.into_iter().find(|model| model.name() == name)
     }
