@@ -1,10 +1,10 @@
 """Fixtures of the integration suite: the application on loopback ports, served by the real Spin.
 
 The service tests run against `spin up` of the committed `spin.toml`: Spin's router, both
-components, and the model components composed into the API by Spin itself from
-`[component.api.dependencies]`. On a machine without Spin on `PATH` they fall back to the
-runner a user without Spin has (`scripts/serve_local.py`: wasmtime, routed like Spin, the
-composition `scripts/build.sh` made with wac), and say so in the run's header; the suites that
+components, the API with every listed model composed in by `scripts/build.sh`. On a machine
+without Spin on `PATH` they fall back to the runner a user without Spin has
+(`scripts/serve_local.py`: wasmtime, routed like Spin, the same composition), and say so in the
+run's header; the suites that
 only Spin can run (`tests/spin/`) are then skipped by `scripts/test.sh`, loudly.
 `REQUIRE_SPIN=1` (CI sets it) turns a missing Spin into a failure instead.
 

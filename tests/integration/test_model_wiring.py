@@ -21,10 +21,14 @@ from tests.support.service import serve_component
 from tests.support.spin import RUNTIME, manifest_copy, start_spin
 
 TIMEOUT = 10
-PATIENT = {
+CV_PATIENT = {
     "age": 55, "sex": "female", "race": "white", "total_cholesterol": 213,
     "hdl_cholesterol": 50, "systolic_bp": 120, "egfr": 90,
 }
+# One patient each model accepts.
+KFRE_PATIENT = {"age": 63, "sex": "female", "egfr": 45, "urine_acr": 30, "region": "north_american"}
+PATIENTS = {"pce-2013": CV_PATIENT, "prevent-2023": CV_PATIENT, "kfre-2016": KFRE_PATIENT}
+PATIENT = CV_PATIENT
 DEFAULT_IMPORT = "model0"
 COMPOSITION = ROOT / "target" / "generated" / "api.wac"
 
@@ -41,21 +45,22 @@ def test_the_committed_app_is_ready_and_each_model_answers_under_its_own_name(ht
     for name in MODEL_WASMS:
         metadata = http.get(f"{api_url}/v2/models/{name}", timeout=TIMEOUT).json()
         assert metadata["name"] == name
-        body = {"patient_data": PATIENT, "model": name}
+        body = {"patient_data": PATIENTS[name], "model": name}
         assert http.post(f"{api_url}/predict", json=body, timeout=TIMEOUT).json()["model"] == name
     default = http.post(f"{api_url}/predict", json={"patient_data": PATIENT}, timeout=TIMEOUT)
     assert default.json()["model"] == "pce-2013"
 
 
 def compose(directory, default_model: str, other_model: str):
-    """The HTTP component with `default_model` in its first import and `other_model` in its
-    second, composed as scripts/build.sh composes the committed list."""
+    """The HTTP component with `default_model` in its first import, `other_model` in its
+    second and the committed list's further models in theirs, composed as scripts/build.sh
+    composes the committed list."""
     composed = directory / "api.wasm"
+    models = [default_model, other_model, *list(MODEL_WASMS)[2:]]
+    deps = [arg for index, model in enumerate(models)
+            for arg in ("--dep", f"healthcare:model{index}={MODEL_WASMS[model]}")]
     subprocess.run(
-        ["wac", "compose", str(COMPOSITION),
-         "--dep", f"healthcare:api={HTTP_WASM}",
-         "--dep", f"healthcare:model0={MODEL_WASMS[default_model]}",
-         "--dep", f"healthcare:model1={MODEL_WASMS[other_model]}",
+        ["wac", "compose", str(COMPOSITION), "--dep", f"healthcare:api={HTTP_WASM}", *deps,
          "-o", str(composed)],
         check=True, capture_output=True, timeout=120,
     )
@@ -116,13 +121,13 @@ def test_swapped_models_are_ready_and_answer_only_under_their_own_names(http, ap
     ready = requests.get(f"{swapped_url}/v2/health/ready", timeout=TIMEOUT)
     assert (ready.status_code, ready.json()) == (200, {"ready": True})
     for name in MODEL_WASMS:
-        body = {"patient_data": PATIENT, "model": name}
+        body = {"patient_data": PATIENTS[name], "model": name}
         right = http.post(f"{api_url}/predict", json=body, timeout=TIMEOUT).json()
         swapped = requests.post(f"{swapped_url}/predict", json=body, timeout=TIMEOUT).json()
         assert swapped["model"] == name
         assert swapped["risk"] == right["risk"]
         assert requests.get(f"{swapped_url}/v2/models/{name}", timeout=TIMEOUT).json()["name"] == name
-    # The default is whatever model is wired to healthcare:risk/predictor: here PREVENT.
+    # The default is whatever model is in the first import: here PREVENT.
     default = requests.post(f"{swapped_url}/predict", json={"patient_data": PATIENT}, timeout=TIMEOUT)
     assert default.json()["model"] == "prevent-2023"
     # An import name is never a model name.

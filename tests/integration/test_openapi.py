@@ -32,11 +32,13 @@ PREVENT_PATIENT = {
     "age": 50, "sex": "male", "total_cholesterol": 200, "hdl_cholesterol": 45, "systolic_bp": 160,
     "on_bp_treatment": True, "smoker": False, "diabetic": True, "egfr": 90, "on_statin": False,
 }
-PATIENT = {"pce-2013": PCE_PATIENT, "prevent-2023": PREVENT_PATIENT}
+KFRE_PATIENT = {"age": 63, "sex": "female", "egfr": 45, "urine_acr": 30, "region": "north_american"}
+PATIENT = {"pce-2013": PCE_PATIENT, "prevent-2023": PREVENT_PATIENT, "kfre-2016": KFRE_PATIENT}
 DATATYPE = {
-    **dict.fromkeys(["age", "total_cholesterol", "hdl_cholesterol", "systolic_bp", "egfr"], "FP64"),
+    **dict.fromkeys(["age", "total_cholesterol", "hdl_cholesterol", "systolic_bp", "egfr",
+                     "urine_acr"], "FP64"),
     **dict.fromkeys(["on_bp_treatment", "smoker", "diabetic", "on_statin"], "BOOL"),
-    **dict.fromkeys(["sex", "race", "cholesterol_unit"], "BYTES"),
+    **dict.fromkeys(["sex", "race", "cholesterol_unit", "urine_acr_unit", "region"], "BYTES"),
 }
 
 

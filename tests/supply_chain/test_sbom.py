@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import tomllib
 import subprocess
 from pathlib import Path
 
@@ -125,7 +126,12 @@ def test_every_crate_is_identified_by_purl_license_and_checksum(package):
 
 
 # target/composed/api.wasm, what ships: the HTTP component and the model components it imports.
-COMPOSED_PARTS = ["model-api", "pce-2013-component", "prevent-2023-component"]
+# The HTTP component and every built-in model spin.toml lists.
+COMPOSED_PARTS = sorted(["model-api"] + [
+    f"{Path(path).stem}-component"
+    for path in tomllib.loads((ROOT / "spin.toml").read_text())["component"]["api"]["tool"]["model-api"]["models"]
+    if (ROOT / "crates" / "models" / Path(path).stem).is_dir()
+])
 
 
 def test_the_composed_components_sbom_is_valid_and_lists_every_part_and_their_crates():

@@ -1,0 +1,1 @@
+model_component::model_component!(risk_models::Kfre);
