@@ -17,8 +17,10 @@ use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response};
 use crate::problem::ApiError;
 
+pub use datatype::Datatype;
 pub use infer::infer;
 pub use metadata::{model_metadata, server_metadata};
+pub use tensor::output_tensor_names;
 
 /// The model a `/v2/models/{name}[/versions/{version}]` path names.
 pub fn find_model<'c>(

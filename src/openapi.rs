@@ -12,6 +12,15 @@ use crate::catalog::{Catalog, Feature, FeatureKind, ServedModel};
 use crate::predict::MAX_INSTANCES;
 use crate::problem::ApiError;
 
+mod model_schemas;
+
+/// The inference paths whose request depends on the model: each becomes one path per model,
+/// with that model's request schema.
+const INFER_TEMPLATES: [&str; 2] = [
+    "/v2/models/{model_name}/infer",
+    "/v2/models/{model_name}/versions/{model_version}/infer",
+];
+
 /// Every member that depends on the models is `null` here; a unit test checks that none
 /// names a model.
 const DOCUMENT: &str = include_str!("openapi/document.json");
@@ -87,7 +96,59 @@ pub fn openapi_document(catalog: &Catalog) -> Result<Value, ApiError> {
         "Every outcome's risk as a fraction, by outcome name: {}.",
         outcomes_by_model(models)
     ));
+    per_model_requests(&mut document, models).ok_or(BROKEN)?;
     Ok(document)
+}
+
+/// Each model's own request schemas: `/predict` takes one of them, and each model gets its
+/// own inference paths instead of the `{model_name}` templates.
+fn per_model_requests(document: &mut Value, models: &Models<'_>) -> Option<()> {
+    let templates = model_schemas::Templates::parse()?;
+    let schemas = document["components"]["schemas"].as_object_mut()?;
+    for (index, model) in models.iter().enumerate() {
+        let name = model.name();
+        schemas.insert(
+            model_schemas::predict_request_name(name),
+            model_schemas::predict_request(&templates, *model, index == 0),
+        );
+        schemas.insert(
+            model_schemas::patient_name(name),
+            model_schemas::patient(&templates, *model),
+        );
+        schemas.insert(
+            model_schemas::infer_request_name(name),
+            model_schemas::infer_request(&templates, *model),
+        );
+    }
+    let one_of: Vec<Value> = models
+        .iter()
+        .map(|m| model_schemas::schema_ref(&model_schemas::predict_request_name(m.name())))
+        .collect();
+    document["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
+        json!({ "oneOf": one_of });
+
+    let paths = document["paths"].as_object_mut()?;
+    for template in INFER_TEMPLATES {
+        let item = paths.remove(template)?;
+        for model in models {
+            let mut item = item.clone();
+            let operation = &mut item["post"];
+            let version = &model.info().version;
+            if let Some(parameters) = operation["parameters"].as_array_mut() {
+                // The model is in the path now; a version parameter keeps only its version.
+                parameters.retain(|p| p["name"] != "model_name");
+                for parameter in parameters.iter_mut() {
+                    parameter["schema"]["enum"] = json!([version]);
+                    parameter["description"] = json!(format!("The model's version: {version}."));
+                }
+            }
+            operation["requestBody"]["content"]["application/json"]["schema"] =
+                model_schemas::schema_ref(&model_schemas::infer_request_name(model.name()));
+            operation["summary"] = json!(format!("Score patients with {}.", model.name()));
+            paths.insert(template.replace("{model_name}", model.name()), item);
+        }
+    }
+    Some(())
 }
 
 fn model_versions<'a>(models: &'a Models<'_>) -> Vec<&'a str> {

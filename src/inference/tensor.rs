@@ -58,6 +58,14 @@ pub fn output_tensors(info: &ModelInfo) -> Vec<(String, Datatype, OutputTensor)>
     tensors
 }
 
+/// The names of the model's output tensors, in order.
+pub fn output_tensor_names(info: &ModelInfo) -> Vec<String> {
+    output_tensors(info)
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect()
+}
+
 /// One decoded input tensor.
 enum Elements {
     Numbers(Vec<f64>),
