@@ -757,7 +757,8 @@ build_single() {
 # --- Spin applications --------------------------------------------------------------------------
 
 manifests() {
-  python3 - "$ROOT" "$OUT" "$WORK/apps" <<'PY'
+  # The committed manifest is the prototypes' commit's ($SRC), not the checkout's.
+  python3 - "$SRC" "$OUT" "$WORK/apps" <<'PY'
 import os, re, shutil, sys
 root, out, apps = sys.argv[1:4]
 HEAD = 'spin_manifest_version = 2\n[application]\nname = "{name}"\nversion = "1.0.0"\n'
@@ -864,6 +865,9 @@ start_server() {
             --state-dir "$WORK/state/$app" >"$log" 2>&1 & ;;
     spin+nokeep) SPIN_WASMTIME_LINEAR_MEMORY_KEEP_RESIDENT=0 "$SPIN" up -f "$WORK/apps/$app/spin.toml" \
             --listen "127.0.0.1:$PORT" --state-dir "$WORK/state/$app" >"$log" 2>&1 & ;;
+    # The original FastAPI service (bench/original/$app.py), as its container ran it.
+    python) "${PYTHON:-$ROOT/.venv/bin/python}" -m uvicorn --app-dir "$ROOT/bench/original" "$app:app" \
+            --host 127.0.0.1 --port "$PORT" --workers 1 --log-level warning >"$log" 2>&1 & ;;
     *) die "unknown runtime $runtime" ;;
   esac
   SERVER_PID=$!
@@ -907,6 +911,7 @@ check() {
   [ "$status" = 200 ] || die "$app answered $status: $(head -c 300 "$RES/last.json")"
   case "$app" in
     hello*) grep -q hello "$RES/last.json" ;;
+    app) grep -q '"prediction"' "$RES/last.json" ;;
     *) grep -q '"model":"pce-2013"' "$RES/last.json" || die "$app: $(head -c 300 "$RES/last.json")" ;;
   esac
 }

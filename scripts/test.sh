@@ -41,8 +41,9 @@ cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p model-api -p docs-site -- -D warnings
-cargo clippy --target wasm32-unknown-unknown -p model-component -p pce-2013-component \
-  -p prevent-2023-component -- -D warnings
+# shellcheck disable=SC2046  # one -p per model crate
+cargo clippy --target wasm32-unknown-unknown -p model-component \
+  $(for crate in crates/models/*/; do printf -- '-p %s-component ' "$(basename "$crate")"; done) -- -D warnings
 
 # Supply chain: licenses, bans and sources of every dependency (deny.toml), then the SBOM of
 # each shipped artifact (target/sbom/) and its checks.

@@ -23,7 +23,10 @@ from tests.support.paths import ROOT
 from tests.support.service import WASMTIME
 
 COMPONENTS = ROOT / "target" / "components"
+# The cardiovascular models, compared with the API's answers field by field below.
 MODELS = ["pce-2013", "prevent-2023"]
+# Every built-in model.
+MODEL_NAMES = ["pce-2013", "prevent-2023", "kfre-2016"]
 REL_TOL = 1e-9
 MG_DL_PER_MMOL_L = 38.67
 
@@ -342,3 +345,25 @@ def test_a_batch_is_one_call_answering_each_patient_in_order(model):
     singles = invoke_all([(model, f"predict({wave_patient(p)})") for p in patients])
     assert [kind for kind, _ in results] == [kind for kind, _ in singles]
     assert results == singles
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_a_model_component_fits_one_page_and_one_prediction_never_grows_it(model):
+    """The instance budget (docs/design/model-wiring.md): one initial 64 KiB page (a 16 KiB
+    stack, the data and the allocator's arena), and a prediction that never grows memory: with
+    memory capped at that page, `predict` still answers."""
+    text = subprocess.run(["wasm-tools", "print", str(component(model))], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+    memories = re.findall(r"\(memory \(;\d+;\) (\d+)\)", text)
+    assert memories == ["1"], memories
+    patient = {"pce-2013": {**PCE_EXAMPLE, "sex": "male", "race": "white"},
+               "prevent-2023": {**PREVENT_EXAMPLE, "sex": "male"},
+               "kfre-2016": {"age": 63, "sex": "female", "egfr": 45, "urine_acr": 30}}[model]
+    out = subprocess.run(
+        [WASMTIME, "run", "-W", "max-memory-size=65536", "--invoke", f"predict({wave_patient(patient)})",
+         str(component(model))],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    kind, _ = parse_wave(out.stdout)
+    assert kind == "ok"

@@ -23,6 +23,11 @@ wit_bindgen::generate!({
 
 pub use exports::healthcare::model::model as wit;
 
+// Only a model component (a core module for wasm32-unknown-unknown) gets the arena: natively
+// this crate is a library of the API's tests.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod arena;
+
 use risk_models::description::{Categories, FeatureKind, OutputKind};
 use risk_models::{FieldError, FieldProblem, FieldValue, TabularModel, TabularPrediction};
 

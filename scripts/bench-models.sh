@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Issue 13's performance targets, before and after, side by side in one run: what one request to
+# one model costs, with the build's models and with 1, 4 and 8 models, against the hello floor
+# and the original FastAPI service, under the real Spin (`spin up`) and `wasmtime serve`; a
+# 1,000-patient batch; `spin up` → first /predict. docs/performance.md has the figures and the
+# commands that produced them.
+#
+#   scripts/bench-models.sh build         # every server below, into $BENCH_WORK (default
+#                                         # /tmp/bench-models)
+#   scripts/bench-models.sh throughput    # wrk -t1 -c16, one patient per request, RUNS servers,
+#                                         # ROUNDS rounds alternating (scripts/bench-wiring.sh)
+#   scripts/bench-models.sh batch         # POST /predict with 1000 patients, BATCH_RUNS servers
+#   scripts/bench-models.sh coldstart     # spin up -> first 200 from POST /predict, COLD_APPS
+#
+# Servers (APP names; `spin/APP` and `wasmtime/APP` in RUNS):
+#   hello         bench/hello-component: the floor
+#   current       BEFORE: the API as of $BEFORE_COMMIT (default 1754358, before issue 13) with its
+#                 2 models; under Spin its committed spin.toml, which composes them at load time
+#   dyn-1, dyn-4, dyn-8   BEFORE with 1, 4, 8 copies of pce-2013 (scripts/bench-wiring.sh's
+#                 prototypes of that commit)
+#   after         AFTER: the committed build (spin.toml: the API pre-composed with its models,
+#                 and the docs component)
+#   after-1, after-4, after-8   AFTER with 1, 4, 8 models: pce-2013 and copies of it, listed in
+#                 spin.toml (a copy of the project each, built by scripts/build.sh)
+#   python/app    the original service (bench/original/app.py: FastAPI + uvicorn, one worker)
+#
+# Knobs: BENCH_WORK, BEFORE_COMMIT, and scripts/bench-wiring.sh's (ROUNDS, WRK_DURATION,
+# WRK_CONNECTIONS, RUNS, BATCH_RUNS, COLD_APPS, COLD_REPS). The original service needs FastAPI
+# and uvicorn in .venv (`.venv/bin/pip install fastapi uvicorn`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export WIRING_WORK="${BENCH_WORK:-/tmp/bench-models}"
+export WIRING_COMMIT="${BEFORE_COMMIT:-1754358}"
+WORK=$WIRING_WORK
+OUT=$WORK/out
+APPS=$WORK/apps
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '==> %s\n' "$*"; }
+
+# A copy of the committed project listing MODELS (paths) in spin.toml, built with the main
+# build's artifacts as a head start; prints the composed API's path.
+build_after() {
+  local name="$1" copy="$WORK/$1"
+  shift
+  rm -rf "$copy"
+  mkdir -p "$copy/target"
+  git archive HEAD | tar -x -C "$copy"
+  for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
+    cp -r "$ROOT/target/$artifacts" "$copy/target/"
+  done
+  python3 - "$copy/spin.toml" "$@" <<'PY'
+import re, sys
+path, *models = sys.argv[1:]
+text = open(path).read()
+listed = "models = [\n" + "".join(f'    "{m}",\n' for m in models) + "]"
+text, count = re.subn(r"models = \[\n(?:    .*\n)*\]", listed, text, count=1)
+assert count == 1, "spin.toml lists its models as scripts/bench-models.sh expects"
+open(path, "w").write(text)
+PY
+  (cd "$copy" && scripts/build.sh api >"$WORK/build-$name.log" 2>&1)
+  cp "$copy/target/composed/api.wasm" "$OUT/$name.composed.wasm"
+}
+
+# An app serving only the API component at every path.
+api_app() {
+  mkdir -p "$APPS/$1"
+  cat >"$APPS/$1/spin.toml" <<TOML
+spin_manifest_version = 2
+[application]
+name = "$1"
+version = "1.0.0"
+[[trigger.http]]
+route = "/..."
+component = "api"
+[component.api]
+source = "$OUT/$1.composed.wasm"
+allowed_outbound_hosts = []
+TOML
+}
+
+build() {
+  say "BEFORE ($WIRING_COMMIT): hello, the API with its models, and with 1, 4, 8 models"
+  # The main build's artifacts as a head start: the dependencies need not compile again.
+  if [ ! -d "$WORK/target" ]; then
+    mkdir -p "$WORK/target"
+    for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
+      cp -r "target/$artifacts" "$WORK/target/"
+    done
+  fi
+  scripts/bench-wiring.sh build base
+  say "AFTER ($(git rev-parse --short HEAD)): the committed build"
+  scripts/build.sh all >"$WORK/build-after.log" 2>&1
+  cp target/composed/api.wasm "$OUT/after.composed.wasm"
+  mkdir -p "$APPS/after"
+  sed -e "s|\"target/|\"$ROOT/target/|g" spin.toml >"$APPS/after/spin.toml"
+  local n i models
+  mkdir -p "$WORK/models"
+  for n in 1 4 8; do
+    models=("target/components/pce-2013.wasm")
+    for i in $(seq 2 "$n"); do
+      cp target/components/pce-2013.wasm "$WORK/models/pce-2013-copy$i.wasm"
+      models+=("$WORK/models/pce-2013-copy$i.wasm")
+    done
+    say "AFTER with $n model(s)"
+    build_after "after-$n" "${models[@]}"
+    api_app "after-$n"
+  done
+  ls -l "$OUT"/{hello,current,dyn-1,dyn-4,dyn-8,after,after-1,after-4,after-8}.composed.wasm
+}
+
+case "${1:-}" in
+  build) build ;;
+  throughput)
+    RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 python/app}" \
+      scripts/bench-wiring.sh throughput ;;
+  batch)
+    BATCH_RUNS="${BATCH_RUNS:-spin/current spin/after wasmtime/current wasmtime/after}" \
+      scripts/bench-wiring.sh batch ;;
+  coldstart)
+    COLD_APPS="${COLD_APPS:-hello hello-docs current after after-4}" scripts/bench-wiring.sh coldstart ;;
+  *) echo "usage: scripts/bench-models.sh build|throughput|batch|coldstart" >&2; exit 2 ;;
+esac
