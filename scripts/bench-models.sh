@@ -6,7 +6,7 @@
 # commands that produced them.
 #
 #   scripts/bench-models.sh build         # every server below, into $BENCH_WORK (default
-#                                         # /tmp/bench-models)
+#                                         # /tmp/bench-models); `build-after`: the AFTER ones only
 #   scripts/bench-models.sh throughput    # wrk -t1 -c16, one patient per request, RUNS servers,
 #                                         # ROUNDS rounds alternating (scripts/bench-wiring.sh)
 #   scripts/bench-models.sh batch         # POST /predict with 1000 patients, BATCH_RUNS servers
@@ -80,16 +80,7 @@ allowed_outbound_hosts = []
 TOML
 }
 
-build() {
-  say "BEFORE ($WIRING_COMMIT): hello, the API with its models, and with 1, 4, 8 models"
-  # The main build's artifacts as a head start: the dependencies need not compile again.
-  if [ ! -d "$WORK/target" ]; then
-    mkdir -p "$WORK/target"
-    for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
-      cp -r "target/$artifacts" "$WORK/target/"
-    done
-  fi
-  scripts/bench-wiring.sh build base
+build_after_all() {
   say "AFTER ($(git rev-parse --short HEAD)): the committed build"
   scripts/build.sh all >"$WORK/build-after.log" 2>&1
   cp target/composed/api.wasm "$OUT/after.composed.wasm"
@@ -107,11 +98,25 @@ build() {
     build_after "after-$n" "${models[@]}"
     api_app "after-$n"
   done
+}
+
+build() {
+  say "BEFORE ($WIRING_COMMIT): hello, the API with its models, and with 1, 4, 8 models"
+  # The main build's artifacts as a head start: the dependencies need not compile again.
+  if [ ! -d "$WORK/target" ]; then
+    mkdir -p "$WORK/target"
+    for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
+      cp -r "target/$artifacts" "$WORK/target/"
+    done
+  fi
+  scripts/bench-wiring.sh build base
+  build_after_all
   ls -l "$OUT"/{hello,current,dyn-1,dyn-4,dyn-8,after,after-1,after-4,after-8}.composed.wasm
 }
 
 case "${1:-}" in
   build) build ;;
+  build-after) build_after_all ;;
   throughput)
     RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 python/app}" \
       scripts/bench-wiring.sh throughput ;;

@@ -29,7 +29,12 @@ pub use contract::{
 #[derive(Clone, Copy)]
 pub struct Link {
     pub import: &'static str,
+    /// What the API knows of the model: for a built-in model, its description compiled in at
+    /// build time; otherwise the component's own `info()`.
     pub info: fn() -> ModelInfo,
+    /// What the component wired into the import declares now (its `info()`), which readiness
+    /// compares with `info`.
+    pub declared: fn() -> ModelInfo,
     pub predict: fn(&Patient) -> PredictResult,
     /// Many patients in one cross-component call, one result per patient in order.
     pub predict_batch: fn(&[Patient]) -> Vec<PredictResult>,
@@ -141,32 +146,41 @@ impl Catalog {
         self.models().iter().map(|m| m.name().to_string()).collect()
     }
 
-    /// What is wrong with how the models were wired in, judged only from what each model
-    /// declares: a model without a name or without an output, or one model answering two
-    /// imports (then one model is served twice and another not at all). Empty when ready.
-    /// Which import a model sits in is the deployer's choice (the default model is whichever
-    /// is listed first), so it is never a problem by itself.
+    /// What is wrong with how the models were wired in, judged from what each component
+    /// declares (its `info()`, one call per model: readiness probes pay it, requests do not): a
+    /// model without a name or without an output, one model answering two imports (then one
+    /// model is served twice and another not at all), or a component that is not the one this
+    /// build describes (composed by hand rather than by scripts/build.sh: requests would get
+    /// another model's answers). Empty when ready. Which import a model sits in is the
+    /// deployer's choice (the first listed is the default), so it is never a problem by itself.
     pub fn wiring_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        for index in 0..self.links.len() {
+        let declared: Vec<ModelInfo> = self.links.iter().map(|link| (link.declared)()).collect();
+        for (index, model) in declared.iter().enumerate() {
             let import = self.links[index].import;
-            let model = self.model(index);
-            if model.name().is_empty() {
+            if model.name.is_empty() {
                 problems.push(format!("the model in the import {import} declares no name"));
                 continue;
             }
-            if model.info().outputs.is_empty() {
+            if model.outputs.is_empty() {
                 problems.push(format!(
                     "the model {} (import {import}) declares no output",
-                    model.name()
+                    model.name
                 ));
             }
-            let first = (0..index).find(|&earlier| self.model(earlier).name() == model.name());
+            let first = (0..index).find(|&earlier| declared[earlier].name == model.name);
             if let Some(earlier) = first {
                 problems.push(format!(
                     "the imports {} and {import} are both answered by the model {}",
-                    self.links[earlier].import,
-                    model.name()
+                    self.links[earlier].import, model.name
+                ));
+            }
+            let described = self.model(index).info;
+            if described != model {
+                problems.push(format!(
+                    "the component in the import {import} declares {} {}, not the {} {} this \
+                     build describes: compose it with scripts/build.sh",
+                    model.name, model.version, described.name, described.version
                 ));
             }
         }

@@ -13,13 +13,34 @@ wit_bindgen::generate!({
 
 wit_conversions!(healthcare::model::model);
 
+/// What the built-in listed models' `info()` answers, generated at build time (`build.rs`):
+/// asking each model component for it on every request would make every instance build and
+/// copy its whole description.
+mod static_info {
+    #[allow(unused_imports)]
+    use crate::catalog::contract::{
+        Categories, Category, ExplanationInfo, Feature, FeatureKind, ModelInfo, NumberFeature,
+        Output, OutputKind,
+    };
+
+    include!(concat!(env!("OUT_DIR"), "/model_info.rs"));
+}
+
 /// One imported model: `$module` is the bindings module wit-bindgen generates for the import
-/// named `$import` in the world `api`.
+/// named `$import` in the world `api`; `$info`, for a built-in model, the generated description
+/// (otherwise the model is asked for its `info()`).
 macro_rules! imported {
+    ($module:ident, $import:expr, $info:ident) => {
+        Link {
+            info: static_info::$info,
+            ..imported!($module, $import)
+        }
+    };
     ($module:ident, $import:expr) => {
         Link {
             import: $import,
             info: || model_info($module::info()),
+            declared: || model_info($module::info()),
             predict: |input| predict_result($module::predict(&patient(input))),
             predict_batch: |inputs| {
                 let patients: Vec<wit::Patient> = inputs.iter().map(patient).collect();

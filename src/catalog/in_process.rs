@@ -24,6 +24,7 @@ macro_rules! in_process {
         Link {
             import: $import,
             info: || model_info(model_component::model_info(model($name))),
+            declared: || model_info(model_component::model_info(model($name))),
             predict: |input| {
                 predict_result(model_component::predict(model($name), &patient(input)))
             },

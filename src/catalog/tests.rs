@@ -141,22 +141,55 @@ static NAMELESS: &[Link] = &[
     super::in_process::LINKS[0],
     Link {
         import: "broken",
-        info: || super::ModelInfo {
-            name: String::new(),
-            ..(super::in_process::LINKS[0].info)()
-        },
+        info: nameless,
+        declared: nameless,
         ..super::in_process::LINKS[0]
     },
     Link {
         import: "empty",
-        info: || super::ModelInfo {
-            name: "outputless".to_string(),
-            outputs: Vec::new(),
-            ..(super::in_process::LINKS[0].info)()
-        },
+        info: outputless,
+        declared: outputless,
         ..super::in_process::LINKS[0]
     },
 ];
+
+fn nameless() -> super::ModelInfo {
+    super::ModelInfo {
+        name: String::new(),
+        ..(super::in_process::LINKS[0].info)()
+    }
+}
+
+fn outputless() -> super::ModelInfo {
+    super::ModelInfo {
+        name: "outputless".to_string(),
+        outputs: Vec::new(),
+        ..(super::in_process::LINKS[0].info)()
+    }
+}
+
+/// A component composed into an import other than the one the build described: the API would
+/// send that model's requests to another model, so readiness says so.
+static MISCOMPOSED: &[Link] = &[
+    super::in_process::LINKS[0],
+    Link {
+        declared: super::in_process::LINKS[0].declared,
+        ..super::in_process::LINKS[1]
+    },
+];
+
+#[test]
+fn a_component_other_than_the_one_described_is_a_wiring_problem() {
+    let problems = Catalog::new(MISCOMPOSED).wiring_problems();
+    assert_eq!(
+        problems,
+        [
+            "the imports model0 and model1 are both answered by the model pce-2013",
+            "the component in the import model1 declares pce-2013 1.0.0, not the prevent-2023 \
+             1.0.0 this build describes: compose it with scripts/build.sh",
+        ]
+    );
+}
 
 #[test]
 fn a_model_declaring_no_name_or_no_output_is_a_wiring_problem() {
@@ -326,4 +359,29 @@ fn a_mention_is_a_whole_word() {
     assert!(!mentions("usage", "age"));
     assert!(!mentions("horizon_years", "years"));
     assert!(!mentions("pce-2013-x", "pce-2013"));
+}
+
+/// What build.rs generates for the built-in models (the WebAssembly build uses it instead of
+/// calling `info()` on every request).
+mod generated {
+    #[allow(unused_imports)]
+    use crate::catalog::contract::{
+        Categories, Category, ExplanationInfo, Feature, FeatureKind, ModelInfo, NumberFeature,
+        Output, OutputKind,
+    };
+
+    include!(concat!(env!("OUT_DIR"), "/model_info.rs"));
+}
+
+/// The description compiled into the HTTP component is exactly what each model component's
+/// `info()` answers.
+#[test]
+fn the_generated_descriptions_are_what_the_models_answer() {
+    let catalog = Catalog::linked();
+    assert_eq!(generated::GENERATED.len(), catalog.models().len());
+    for info in generated::GENERATED {
+        let info = info();
+        let linked = catalog.find(&info.name).unwrap();
+        assert_eq!(&info, linked.info());
+    }
 }

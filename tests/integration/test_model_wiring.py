@@ -85,7 +85,7 @@ def serve_rewired(tmp_path_factory, default_model: str, other_model: str):
 
 @pytest.fixture(scope="module")
 def swapped_url(tmp_path_factory):
-    """The two models in each other's imports: PREVENT becomes the default."""
+    """The first two models in each other's imports, composed by hand."""
     url, process = serve_rewired(tmp_path_factory, "prevent-2023", "pce-2013")
     yield url
     process.stop()
@@ -115,23 +115,22 @@ def test_the_rewired_manifest_changes_only_the_apis_source(tmp_path):
     assert rewired["trigger"] == committed["trigger"]
 
 
-def test_swapped_models_are_ready_and_answer_only_under_their_own_names(http, api_url, swapped_url):
-    """Which import a model sits in is the deployer's choice: nothing is lost, so the server
-    is ready, and every model still answers under its own name with its own risk."""
+def test_models_composed_by_hand_into_each_others_imports_make_the_server_not_ready(swapped_url):
+    """The build compiles in what each listed model declares (build.rs), and scripts/build.sh
+    composes the same list: a composition made by hand that puts the models in each other's
+    imports would send each model's requests to the other. Readiness asks every component for
+    its info() and refuses to become ready, naming both imports; the list's order is changed in
+    spin.toml, and the build follows."""
     ready = requests.get(f"{swapped_url}/v2/health/ready", timeout=TIMEOUT)
-    assert (ready.status_code, ready.json()) == (200, {"ready": True})
-    for name in MODEL_WASMS:
-        body = {"patient_data": PATIENTS[name], "model": name}
-        right = http.post(f"{api_url}/predict", json=body, timeout=TIMEOUT).json()
-        swapped = requests.post(f"{swapped_url}/predict", json=body, timeout=TIMEOUT).json()
-        assert swapped["model"] == name
-        assert swapped["risk"] == right["risk"]
-        assert requests.get(f"{swapped_url}/v2/models/{name}", timeout=TIMEOUT).json()["name"] == name
-    # The default is whatever model is in the first import: here PREVENT.
-    default = requests.post(f"{swapped_url}/predict", json={"patient_data": PATIENT}, timeout=TIMEOUT)
-    assert default.json()["model"] == "prevent-2023"
+    assert ready.status_code == 503
+    assert ready.json()["ready"] is False
+    assert ready.json()["error"] == (
+        "the component in the import model0 declares prevent-2023 1.0.0, not the pce-2013 1.0.0 "
+        "this build describes: compose it with scripts/build.sh; "
+        "the component in the import model1 declares pce-2013 1.0.0, not the prevent-2023 1.0.0 "
+        "this build describes: compose it with scripts/build.sh")
     # An import name is never a model name.
-    assert requests.get(f"{swapped_url}/v2/models/prevent", timeout=TIMEOUT).status_code == 404
+    assert requests.get(f"{swapped_url}/v2/models/model0", timeout=TIMEOUT).status_code == 404
 
 
 def test_one_model_in_two_imports_makes_the_server_not_ready_and_says_why(twice_url):
@@ -139,9 +138,9 @@ def test_one_model_in_two_imports_makes_the_server_not_ready_and_says_why(twice_
     assert ready.status_code == 503
     assert ready.json()["ready"] is False
     assert ready.json()["error"] == (
-        f"the imports {DEFAULT_IMPORT} and model1 are both answered by the model pce-2013")
-    # The model it does have still answers; the lost one is unknown, not impersonated. (So are
-    # its features: a name no served model declares is refused, so egfr is left out here.)
-    body = {"patient_data": {k: v for k, v in PATIENT.items() if k != "egfr"}, "model": "pce-2013"}
+        f"the imports {DEFAULT_IMPORT} and model1 are both answered by the model pce-2013; "
+        "the component in the import model1 declares pce-2013 1.0.0, not the prevent-2023 1.0.0 "
+        "this build describes: compose it with scripts/build.sh")
+    # The model in its right place still answers.
+    body = {"patient_data": PATIENT, "model": "pce-2013"}
     assert requests.post(f"{twice_url}/predict", json=body, timeout=TIMEOUT).json()["model"] == "pce-2013"
-    assert requests.get(f"{twice_url}/v2/models/prevent-2023", timeout=TIMEOUT).status_code == 404
