@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use model_api::catalog::Catalog;
-use model_api::patient::read_patient;
+use model_api::patient::{read_patient, Vocabulary};
 use model_api::predict::predict_body;
 use model_api::prediction_json::PredictionBody;
 use serde_json::Value;
@@ -34,16 +34,16 @@ fn breakdown(c: &mut Criterion) {
         panic!("patient_data is an object")
     };
     let catalog = Catalog::linked();
-    let known = catalog.features();
-    let input = read_patient(known, fields, "/patient_data").expect("valid patient");
     let model = catalog.find("pce-2013").expect("linked");
+    let known = Vocabulary::new(model, &catalog);
+    let input = read_patient(&known, fields, "/patient_data").expect("valid patient");
     let prediction = model.predict(&input).expect("valid patient");
 
     c.bench_function("breakdown/1-parse-json", |b| {
         b.iter(|| serde_json::from_slice::<Value>(black_box(BODY)).expect("valid JSON"))
     });
     c.bench_function("breakdown/2-read-patient", |b| {
-        b.iter(|| read_patient(known, black_box(fields), "/patient_data").expect("valid patient"))
+        b.iter(|| read_patient(&known, black_box(fields), "/patient_data").expect("valid patient"))
     });
     c.bench_function("breakdown/3-model-predict", |b| {
         b.iter(|| model.predict(black_box(&input)).expect("valid patient"))

@@ -55,8 +55,8 @@ pub struct ServedModel<'c> {
     link: Link,
 }
 
-impl ServedModel<'_> {
-    pub fn info(&self) -> &ModelInfo {
+impl<'c> ServedModel<'c> {
+    pub fn info(&self) -> &'c ModelInfo {
         self.info
     }
 

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::catalog::{Feature, FeatureKind, ModelFieldError, Patient, Value};
+use crate::catalog::{Catalog, Feature, FeatureKind, ModelFieldError, Patient, ServedModel, Value};
 use crate::problem::{child_pointer, echoed_name, FieldIssue};
 
 /// A value as it arrived, before its feature's kind is checked.
@@ -22,23 +22,46 @@ pub enum Given<'a> {
     Other,
 }
 
-/// The feature a client's `name` (its name or an alias) means.
-pub fn find<'k>(known: &'k [Feature], name: &str) -> Option<&'k Feature> {
-    known.iter().find(|feature| feature.is_named(name))
+/// The names a request to one model may use: that model's features first, then those of every
+/// other served model (accepted and passed on; the model ignores them with a warning). Other
+/// models are consulted only for a name the chosen model does not declare, so a request that
+/// names only its model's features touches no other model's description.
+#[derive(Clone, Copy)]
+pub struct Vocabulary<'c> {
+    model: ServedModel<'c>,
+    catalog: &'c Catalog,
 }
 
-/// The message for a name no served model declares (`echoed` is the name as it may be shown).
-pub fn unknown_message(known: &[Feature], echoed: &str) -> String {
-    format!(
-        "{echoed} is not a known patient field (known fields: {})",
-        names(known)
-    )
-}
+impl<'c> Vocabulary<'c> {
+    pub fn new(model: ServedModel<'c>, catalog: &'c Catalog) -> Self {
+        Vocabulary { model, catalog }
+    }
 
-/// Every known feature's name, comma-separated.
-pub fn names(known: &[Feature]) -> String {
-    let names: Vec<&str> = known.iter().map(|feature| feature.name.as_str()).collect();
-    names.join(", ")
+    /// The feature a client's `name` (its name or an alias) means.
+    pub fn find(&self, name: &str) -> Option<&'c Feature> {
+        let named = |features: &'c [Feature]| features.iter().find(|f| f.is_named(name));
+        named(&self.model.info().features).or_else(|| named(self.catalog.features()))
+    }
+
+    /// Every known feature's name, comma-separated.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = self
+            .catalog
+            .features()
+            .iter()
+            .map(|feature| feature.name.as_str())
+            .collect();
+        names.join(", ")
+    }
+
+    /// The message for a name no served model declares (`echoed` is the name as it may be
+    /// shown).
+    pub fn unknown_message(&self, echoed: &str) -> String {
+        format!(
+            "{echoed} is not a known patient field (known fields: {})",
+            self.names()
+        )
+    }
 }
 
 /// One patient's values, added one at a time.
@@ -93,21 +116,21 @@ pub fn expected(kind: &FeatureKind) -> &'static str {
     }
 }
 
-/// Reads every member of a `/predict` patient object against `known` (every served model's
-/// features); `pointer` is the object's JSON Pointer in the request body. `null` means absent.
+/// Reads every member of a `/predict` patient object against `known`; `pointer` is the
+/// object's JSON Pointer in the request body. `null` means absent.
 pub fn read_patient(
-    known: &[Feature],
+    known: &Vocabulary<'_>,
     object: &Map<String, Json>,
     pointer: &str,
 ) -> Result<Patient, Vec<FieldIssue>> {
     let mut patient = PatientBuilder::default();
     let mut issues = Vec::new();
     for (name, value) in object {
-        let Some(feature) = find(known, name) else {
+        let Some(feature) = known.find(name) else {
             let echoed = echoed_name(name);
             issues.push(FieldIssue {
                 pointer: child_pointer(pointer, &echoed),
-                detail: unknown_message(known, &echoed),
+                detail: known.unknown_message(&echoed),
                 field: echoed,
             });
             continue;

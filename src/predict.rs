@@ -6,9 +6,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::catalog::{Catalog, Feature, Patient, PredictResult, ServedModel};
+use crate::catalog::{Catalog, Patient, PredictResult, ServedModel};
 use crate::http::MAX_BODY_BYTES;
-use crate::patient::{model_issues, read_patient};
+use crate::patient::{model_issues, read_patient, Vocabulary};
 use crate::prediction_json::{BatchBody, BatchItem, PredictionBody};
 use crate::problem::{child_pointer, echoed_name, ApiError, FieldIssue};
 
@@ -41,10 +41,10 @@ pub fn predict_body(catalog: &Catalog, body: &[u8]) -> Result<Vec<u8>, ApiError>
     };
     check_members(&request)?;
     let model = read_model(catalog, &request)?;
-    let known = catalog.features();
+    let known = Vocabulary::new(model, catalog);
     match (request.get("patient_data"), request.get("instances")) {
-        (Some(patient), None) => predict_one(model, known, patient),
-        (None, Some(instances)) => predict_batch(model, known, instances),
+        (Some(patient), None) => predict_one(model, &known, patient),
+        (None, Some(instances)) => predict_batch(model, &known, instances),
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "",
             "body",
@@ -100,7 +100,7 @@ fn read_model<'c>(
 
 fn predict_one(
     model: ServedModel<'_>,
-    known: &[Feature],
+    known: &Vocabulary<'_>,
     patient: &Value,
 ) -> Result<Vec<u8>, ApiError> {
     let pointer = "/patient_data";
@@ -112,7 +112,11 @@ fn predict_one(
 }
 
 /// One patient object's values, checked against every served model's features.
-fn read_one(known: &[Feature], patient: &Value, pointer: &str) -> Result<Patient, Vec<FieldIssue>> {
+fn read_one(
+    known: &Vocabulary<'_>,
+    patient: &Value,
+    pointer: &str,
+) -> Result<Patient, Vec<FieldIssue>> {
     let Value::Object(fields) = patient else {
         return Err(vec![FieldIssue {
             pointer: pointer.to_string(),
@@ -125,7 +129,7 @@ fn read_one(known: &[Feature], patient: &Value, pointer: &str) -> Result<Patient
 
 fn predict_batch(
     model: ServedModel<'_>,
-    known: &[Feature],
+    known: &Vocabulary<'_>,
     instances: &Value,
 ) -> Result<Vec<u8>, ApiError> {
     let Value::Array(instances) = instances else {

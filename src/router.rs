@@ -4,6 +4,7 @@ use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
 use crate::inference::{self, find_model};
 use crate::openapi::openapi_document;
+use crate::patient::Vocabulary;
 use crate::predict::predict_body;
 use crate::problem::{ApiError, JSON_ONLY, JSON_OR_TENSORS};
 
@@ -163,7 +164,7 @@ fn infer(
             limit: MAX_BATCH_BODY_BYTES,
         });
     }
-    inference::infer(model, catalog.features(), request)
+    inference::infer(model, &Vocabulary::new(model, catalog), request)
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use super::binary;
 use super::datatype::Datatype;
 use super::split_body;
 use super::tensor::{output_tensors, read_patients, OutputTensor};
-use crate::catalog::{Feature, ModelInfo, ModelPrediction, ServedModel, Value as ModelValue};
+use crate::catalog::{ModelInfo, ModelPrediction, ServedModel, Value as ModelValue};
 use crate::http::{Request, Response};
+use crate::patient::Vocabulary;
 use crate::problem::ApiError;
 
 /// One output tensor's values for every patient.
@@ -19,11 +20,11 @@ enum OutputData<'a> {
     Texts(Vec<&'a str>),
 }
 
-/// Scores every row of the request's tensors in one call to the model; `known` is every
-/// served model's features.
+/// Scores every row of the request's tensors in one call to the model; `known` are the names
+/// the request may use.
 pub fn infer(
     model: ServedModel<'_>,
-    known: &[Feature],
+    known: &Vocabulary<'_>,
     request: &Request,
 ) -> Result<Response, ApiError> {
     let (header, binary_part) = split_body(request)?;

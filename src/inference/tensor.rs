@@ -6,7 +6,7 @@ use super::binary;
 use super::datatype::Datatype;
 use crate::catalog::contract::OutputKind;
 use crate::catalog::{Feature, FeatureKind, ModelInfo, Patient};
-use crate::patient::{find, names, Given, PatientBuilder};
+use crate::patient::{Given, PatientBuilder, Vocabulary};
 use crate::predict::MAX_INSTANCES;
 use crate::problem::echoed_name;
 use crate::problem::ApiError;
@@ -92,10 +92,10 @@ impl Elements {
     }
 }
 
-/// Decodes the request's `inputs` into one patient per row; `known` is every served model's
-/// features.
+/// Decodes the request's `inputs` into one patient per row; `known` are the names the request
+/// may use.
 pub fn read_patients(
-    known: &[Feature],
+    known: &Vocabulary<'_>,
     header: &Value,
     mut binary_part: &[u8],
 ) -> Result<Vec<Patient>, ApiError> {
@@ -111,11 +111,11 @@ pub fn read_patients(
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| ApiError::InvalidInferenceRequest("every input needs a name".into()))?;
-        let field = find(known, name).ok_or_else(|| {
+        let field = known.find(name).ok_or_else(|| {
             ApiError::InvalidInferenceRequest(format!(
                 "input {} is not a patient field (known: {})",
                 echoed_name(name),
-                names(known)
+                known.names()
             ))
         })?;
         let field_name = &field.name;
