@@ -20,6 +20,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
+    // The HTTP component's stack: 128 KiB instead of Rust's 1 MiB (its deepest request, a
+    // 127-deep JSON body, is tested), so that an instance's memory stays small: every request
+    // creates one (docs/design/model-wiring.md, decision 3).
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {
+        println!("cargo:rustc-link-arg-cdylib=-zstack-size=131072");
+    }
     let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let manifest = root.join("spin.toml");
     println!("cargo:rerun-if-changed={}", manifest.display());
