@@ -62,13 +62,19 @@ def declared_dependencies(package: str, target: str) -> tuple[set[str], set[str]
     ).stdout)
     ids = {p["id"]: p["name"] for p in metadata["packages"]}
     (node,) = [n for n in metadata["resolve"]["nodes"] if ids[n["id"]] == package]
-    normal, dev = set(), set()
+    dev = set()
     for dep in node["deps"]:
-        kinds = {k["kind"] for k in dep["dep_kinds"]}
-        if None in kinds:
-            normal.add(ids[dep["pkg"]])
-        elif kinds == {"dev"}:
+        if {k["kind"] for k in dep["dep_kinds"]} == {"dev"}:
             dev.add(ids[dep["pkg"]])
+    # The normal ones from cargo tree, which evaluates a dependency's cfg(...) for the target:
+    # cargo metadata keeps a dependency the build script also needs (model-api's risk-models)
+    # with its native-only normal kind listed.
+    tree = subprocess.run(
+        ["cargo", "tree", "--locked", "-e", "normal", "--target", target, "-p", package, "--depth", "1",
+         "--prefix", "none", "--format", "{p}"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.splitlines()
+    normal = {line.split()[0] for line in tree[1:] if line.strip()}
     return normal, dev
 
 
