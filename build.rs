@@ -45,7 +45,7 @@ fn main() {
 
 /// Whether `crates/models/<stem>` builds the listed model (then `risk_models` describes it).
 fn is_builtin(root: &Path, model: &Listed) -> bool {
-    root.join("crates/models").join(&model.stem).is_dir()
+    root.join("crates/models").join(&model.name).is_dir()
 }
 
 /// One function per built-in listed model, `info_<index>() -> ModelInfo`, building exactly what
@@ -70,16 +70,16 @@ fn static_infos(root: &Path, models: &[Listed]) -> String {
         if !is_builtin(root, model) {
             continue;
         }
-        let Some(described) = risk_models::models::builtin(&model.stem) else {
+        let Some(described) = risk_models::models::builtin(&model.name) else {
             fail(&format!(
                 "crates/models/{} exists but risk_models has no model of that name",
-                model.stem
+                model.name
             ))
         };
         let _ = writeln!(
             rust,
             "/// What {} declares (`info()`).\n#[allow(dead_code)]\npub fn info_{index}() -> ModelInfo {{\n    {}\n}}\n",
-            model.stem,
+            model.name,
             info_expression(&described.describe())
         );
     }
@@ -208,43 +208,10 @@ fn write(path: &Path, text: &str) {
     }
 }
 
-/// One listed model: its component's path and the name its file gives it.
-struct Listed {
-    path: String,
-    stem: String,
-}
+use spin_manifest::ListedModel as Listed;
 
 fn read_models(manifest: &Path) -> Result<Vec<Listed>, String> {
-    let text = std::fs::read_to_string(manifest).map_err(|e| format!("cannot read it: {e}"))?;
-    let doc: toml::Table = text.parse().map_err(|e| format!("not TOML: {e}"))?;
-    let list = doc
-        .get("component")
-        .and_then(|c| c.get("api"))
-        .and_then(|a| a.get("tool"))
-        .and_then(|t| t.get("model-api"))
-        .and_then(|m| m.get("models"))
-        .and_then(|m| m.as_array())
-        .ok_or("no [component.api.tool.model-api] models list")?;
-    let mut models = Vec::new();
-    for entry in list {
-        let path = entry.as_str().ok_or("every entry of models is a path")?;
-        let stem = Path::new(path)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| format!("{path:?} names no component file"))?;
-        if models.iter().any(|m: &Listed| m.stem == stem) {
-            return Err(format!("the model {stem} is listed twice"));
-        }
-        models.push(Listed {
-            path: path.to_owned(),
-            stem: stem.to_owned(),
-        });
-    }
-    if models.is_empty() {
-        return Err("the models list is empty: the API needs at least one model".to_owned());
-    }
-    Ok(models)
+    spin_manifest::listed_models(manifest)
 }
 
 /// The import of the model at `index`.
@@ -269,7 +236,7 @@ fn world(models: &[Listed]) -> String {
              predict: func(patient: patient) -> result<prediction, list<field-error>>;\n    \
              predict-batch: func(patients: list<patient>) -> list<result<prediction, list<field-error>>>;\n  \
              }}\n",
-            model.stem,
+            model.name,
             model.path,
             import(index)
         );
@@ -287,7 +254,7 @@ fn links(root: &Path, models: &[Listed]) -> String {
          pub const LISTED_MODELS: &[&str] = &[\n",
     );
     for model in models {
-        let _ = writeln!(rust, "    {:?},", model.stem);
+        let _ = writeln!(rust, "    {:?},", model.name);
     }
     rust.push_str("];\n\n");
     rust.push_str(
@@ -318,7 +285,7 @@ fn links(root: &Path, models: &[Listed]) -> String {
             let _ = writeln!(
                 rust,
                 "            in_process!({:?}, {:?}),",
-                model.stem,
+                model.name,
                 import(index)
             );
         }

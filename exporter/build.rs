@@ -51,28 +51,11 @@ fn main() {
     }
 }
 
-/// The model names: the file stems of the components the API's `model-api` tool table lists.
+/// The model names: the file stems of the components the API's `model-api` tool table lists
+/// (read as the API's build reads them).
 fn read_models(manifest: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(manifest).map_err(|e| format!("cannot read it: {e}"))?;
-    let doc: toml::Table = text.parse().map_err(|e| format!("not TOML: {e}"))?;
-    let list = doc
-        .get("component")
-        .and_then(|c| c.get("api"))
-        .and_then(|a| a.get("tool"))
-        .and_then(|t| t.get("model-api"))
-        .and_then(|m| m.get("models"))
-        .and_then(|m| m.as_array())
-        .ok_or("no [component.api.tool.model-api] models list")?;
-    list.iter()
-        .map(|entry| {
-            entry
-                .as_str()
-                .and_then(|path| Path::new(path).file_stem())
-                .and_then(|stem| stem.to_str())
-                .map(str::to_owned)
-                .ok_or_else(|| "every entry of models is a component path".to_owned())
-        })
-        .collect()
+    let models = spin_manifest::listed_models(manifest)?;
+    Ok(models.into_iter().map(|model| model.name).collect())
 }
 
 /// One `[[trigger.http]]` entry.
