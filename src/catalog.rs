@@ -60,7 +60,7 @@ impl<'c> ServedModel<'c> {
         self.info
     }
 
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &'c str {
         &self.info.name
     }
 

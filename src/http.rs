@@ -67,6 +67,9 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The model that answered, when the path does not name it (`/predict`): reported to the
+    /// monitoring by `spin_entry` (see [`crate::telemetry`]), not sent to the client.
+    pub served_model: Option<String>,
 }
 
 impl Response {
@@ -75,6 +78,7 @@ impl Response {
             status,
             headers: vec![("content-type".to_string(), content_type.to_string())],
             body: body.into(),
+            served_model: None,
         }
     }
 
@@ -90,6 +94,12 @@ impl Response {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
+    }
+
+    /// The same response, reporting which model answered.
+    pub fn served_by(mut self, model: Option<&str>) -> Self {
+        self.served_model = model.map(str::to_owned);
+        self
     }
 }
 

@@ -14,6 +14,7 @@ pub mod predict;
 pub mod prediction_json;
 pub mod problem;
 pub mod router;
+pub mod telemetry;
 
 #[cfg(target_arch = "wasm32")]
 mod spin_entry;

@@ -19,11 +19,33 @@ pub const MAX_INSTANCES: usize = 1000;
 /// (`patient` for `patient_data`) is not silently ignored.
 const KNOWN_MEMBERS: &[&str] = &["patient_data", "instances", "model"];
 
+/// The answer to one `/predict` body, and the model that gave it (none when the request was
+/// refused before a model was chosen).
+pub struct PredictAnswer<'c> {
+    pub model: Option<ServedModel<'c>>,
+    pub body: Result<Vec<u8>, ApiError>,
+}
+
 /// Parses, validates, predicts and serialises one `/predict` body into the JSON response body.
 ///
 /// Bodies over [`MAX_BODY_BYTES`] are accepted only for batches (up to the batch limit the
 /// caller enforces while reading).
 pub fn predict_body(catalog: &Catalog, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    answer(catalog, body).body
+}
+
+/// [`predict_body`], saying which model answered.
+pub fn answer<'c>(catalog: &'c Catalog, body: &[u8]) -> PredictAnswer<'c> {
+    let mut model = None;
+    let body = answer_with(catalog, body, &mut model);
+    PredictAnswer { model, body }
+}
+
+fn answer_with<'c>(
+    catalog: &'c Catalog,
+    body: &[u8],
+    chosen: &mut Option<ServedModel<'c>>,
+) -> Result<Vec<u8>, ApiError> {
     let parsed = crate::json::from_slice(body);
     let is_batch = matches!(&parsed, Ok(request) if request.get("instances").is_some());
     if body.len() > MAX_BODY_BYTES && !is_batch {
@@ -41,6 +63,7 @@ pub fn predict_body(catalog: &Catalog, body: &[u8]) -> Result<Vec<u8>, ApiError>
     };
     check_members(&request)?;
     let model = read_model(catalog, &request)?;
+    *chosen = Some(model);
     let known = Vocabulary::new(model, catalog);
     match (request.get("patient_data"), request.get("instances")) {
         (Some(patient), None) => predict_one(model, &known, patient),

@@ -5,7 +5,7 @@ use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
 use crate::inference::{self, find_model};
 use crate::openapi::openapi_document;
 use crate::patient::Vocabulary;
-use crate::predict::predict_body;
+use crate::predict::answer;
 use crate::problem::{ApiError, JSON_ONLY, JSON_OR_TENSORS};
 
 /// What a request asks for, decided from its method and path alone.
@@ -140,10 +140,12 @@ fn predict(catalog: &Catalog, request: &Request) -> Response {
         }
         .into_response();
     }
-    match predict_body(catalog, &request.body) {
+    let answer = answer(catalog, &request.body);
+    let response = match answer.body {
         Ok(body) => Response::new(200, "application/json", body),
         Err(error) => error.into_response(),
-    }
+    };
+    response.served_by(answer.model.map(|model| model.name()))
 }
 
 fn infer(

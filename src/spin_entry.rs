@@ -6,12 +6,16 @@ use spin_sdk::http_component;
 
 use crate::http::{Request, Response};
 use crate::router::{route, Route};
+use crate::telemetry::served_model_line;
 
 /// Handles one HTTP request.
 #[http_component]
 async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let request = read_request(incoming).await;
     let response = route(&request);
+    if let Some(model) = &response.served_model {
+        println!("{}", served_model_line(model));
+    }
     write_response(response, response_out).await;
 }
 

@@ -41,6 +41,7 @@ pub mod pipeline;
 pub mod receiver;
 pub mod routes;
 pub mod self_metrics;
+pub mod served_model;
 pub mod server;
 pub mod signal;
 pub mod spin_metrics;

@@ -11,8 +11,9 @@ use prometheus_client::registry::Registry;
 
 use crate::exposition::Exposition;
 use crate::families::Metrics;
-use crate::routes::RouteTable;
+use crate::routes::{ModelRef, RouteTable};
 use crate::self_metrics::{FamilyName, Reason, Signal};
+use crate::served_model::Waiting;
 use crate::spin_metrics::{PointReport, SpinMetrics};
 use crate::translate::{record_spans, SpanReport};
 
@@ -23,6 +24,8 @@ pub struct Pipeline {
     metrics: Metrics,
     spin: SpinMetrics,
     registry: Registry,
+    /// Models reported by components whose request span has not arrived yet.
+    waiting: Waiting<ModelRef>,
 }
 
 impl Pipeline {
@@ -38,12 +41,19 @@ impl Pipeline {
             metrics,
             spin,
             registry,
+            waiting: Waiting::default(),
         }
     }
 
     /// Records a batch of spans.
     pub fn traces(&self, request: &ExportTraceServiceRequest) -> SpanReport {
-        let report = record_spans(request, &self.routes, &self.metrics, Instant::now());
+        let report = record_spans(
+            request,
+            &self.routes,
+            &self.metrics,
+            &self.waiting,
+            Instant::now(),
+        );
         let own = &self.metrics.own;
         own.spans_received.inc_by(report.spans);
         own.rejected(Signal::Traces, Reason::InvalidStatusCode, report.rejected);

@@ -172,14 +172,15 @@ impl RouteTable {
         let index = self.templates.iter().position(|t| t.matches(segments))?;
         let model = self.templates[index]
             .model_segment()
-            .map(|i| self.model_index(segments[i]));
+            .map(|i| self.model_ref(segments[i]));
         Some(Resolved {
             handler: HandlerRef::Template(index),
             model,
         })
     }
 
-    fn model_index(&self, name: &str) -> ModelRef {
+    /// A model name as a label: its place on the allowlist, or "other".
+    pub fn model_ref(&self, name: &str) -> ModelRef {
         self.models
             .iter()
             .position(|m| &*m.0 == name)

@@ -3,7 +3,9 @@
 //!
 //! Spin emits one `SERVER` span per request with `http.request.method`, `http.route` (absent on
 //! a router 404), `url.path` and `http.response.status_code` (a string). Duration is end − start.
-//! Other spans (Spin's `execute_wasm_component`) are accepted and ignored. A `SERVER` span
+//! Other spans (Spin's `execute_wasm_component`) count only for the model their component
+//! reports having served ([`crate::served_model`]), which is how a `/predict` request, whose
+//! model is named in the body, reaches the model families. A `SERVER` span
 //! without a method is not an HTTP request and is ignored too; an HTTP one without a usable
 //! status code is rejected (reported to the sender as partial success), since a request of
 //! unknown outcome cannot be counted honestly.
@@ -25,6 +27,7 @@ use crate::labels::{
     RequestLabels, StatusClass,
 };
 use crate::routes::{HandlerRef, ModelRef, RouteTable};
+use crate::served_model::{reported_model, span_id, SpanId, Waiting};
 
 /// What became of a batch of spans.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,11 +115,13 @@ fn duration_seconds(span: &Span) -> f64 {
         / 1e9
 }
 
-/// Records every HTTP `SERVER` span of a request into the HTTP and model families.
+/// Records every HTTP `SERVER` span of a request into the HTTP and model families; `waiting`
+/// holds the models reported by children of earlier batches whose parent had not arrived.
 pub fn record_spans(
     request: &ExportTraceServiceRequest,
     routes: &RouteTable,
     metrics: &Metrics,
+    waiting: &Waiting<ModelRef>,
     now: Instant,
 ) -> SpanReport {
     let mut report = SpanReport::default();
@@ -124,12 +129,19 @@ pub fn record_spans(
     let mut models: HashMap<(ModelRef, Outcome), Aggregate> = HashMap::new();
     let mut highr = HistogramCell::new(&HIGHR_BUCKETS);
 
-    let spans = request
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans);
-    for span in spans {
+    let spans = || {
+        request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+    };
+    // The models components reported serving, by the id of the request span they served.
+    let mut reported: HashMap<SpanId, ModelRef> = spans()
+        .filter_map(reported_model)
+        .map(|(parent, name)| (parent, routes.model_ref(name)))
+        .collect();
+    for span in spans() {
         report.spans += 1;
         if span.kind != SpanKind::Server as i32 {
             continue;
@@ -154,13 +166,20 @@ pub fn record_spans(
             .or_insert_with(Aggregate::new)
             .add(seconds);
         highr.observe(seconds);
-        if let Some(model) = resolved.model {
+        // The path names the model (inference), or the component reported it (`/predict`).
+        let from_component = || {
+            let id = span_id(span)?;
+            reported.remove(&id).or_else(|| waiting.take(&id))
+        };
+        if let Some(model) = resolved.model.or_else(from_component) {
             models
                 .entry((model, status.outcome()))
                 .or_insert_with(Aggregate::new)
                 .add(seconds);
         }
     }
+    // Children whose request span is not in this batch: it comes in a later one.
+    waiting.keep(reported, now);
     if report.recorded == 0 {
         return report;
     }

@@ -8,7 +8,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{assert_close, fixture, spin_request, spin_span, Samples, Settings, TestExporter};
+use common::{
+    assert_close, fixture, spin_request, spin_span, string_attribute, Samples, Settings,
+    TestExporter,
+};
+use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::Value;
 
@@ -551,5 +556,106 @@ fn inference_spans_give_model_families() {
     assert_eq!(
         samples.get(r#"model_exporter_handler_info{handler="/healthz",kind="health"}"#),
         1.0
+    );
+}
+
+/// Spin's `execute_wasm_component` span of a request, a child of its `SERVER` span, carrying
+/// one stdout line of the component as an `app_log` event (as in the fixtures).
+fn component_span(parent: &Span, line: &str) -> Span {
+    Span {
+        trace_id: parent.trace_id.clone(),
+        span_id: parent.span_id.iter().map(|b| b ^ 0xff).collect(),
+        parent_span_id: parent.span_id.clone(),
+        name: "execute_wasm_component api".to_owned(),
+        kind: SpanKind::Internal as i32,
+        start_time_unix_nano: parent.start_time_unix_nano + 1_000,
+        end_time_unix_nano: parent.end_time_unix_nano - 1_000,
+        events: vec![Event {
+            time_unix_nano: parent.start_time_unix_nano + 2_000,
+            name: "event crates/telemetry/src/logs.rs:57".to_owned(),
+            attributes: vec![
+                string_attribute("level", "INFO"),
+                string_attribute("target", "spin_telemetry::logs"),
+                string_attribute("app_log", line),
+            ],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// A `/predict` request span with its own id.
+fn predict_span(id: u8, status: &str, nanos: u64) -> Span {
+    let t = 1_795_813_943_000_000_000u64;
+    let mut span = spin_span("POST", Some("/predict"), "/predict", status, t, nanos);
+    span.span_id = vec![id; 8];
+    span
+}
+
+/// `/predict` names its model in the body: the API reports it on stdout, Spin attaches the line
+/// to the component's span, and the request counts for that model, whether the component's span
+/// comes in the same batch as the request's or in an earlier one. Names off the allowlist are
+/// "other"; a line that is not the API's, or a component span without a request, counts nothing.
+#[test]
+fn predict_requests_count_for_the_model_their_component_reports() {
+    let exporter = TestExporter::start();
+    let served = |model: &str| format!("model-api served model={model}\n");
+    let ok_pce = predict_span(1, "200", 2_000_000);
+    let refused_kfre = predict_span(2, "422", 1_000_000);
+    let ok_kfre = predict_span(3, "200", 3_000_000);
+    let unreported = predict_span(4, "400", 500_000);
+    let renamed = predict_span(5, "200", 500_000);
+    let other_line = predict_span(6, "200", 500_000);
+    let first = spin_request(vec![
+        component_span(&ok_pce, &served("pce-2013")),
+        ok_pce.clone(),
+        component_span(&refused_kfre, &served("kfre-2016")),
+        refused_kfre.clone(),
+        unreported.clone(),
+        component_span(&renamed, &served("not-on-the-allowlist")),
+        renamed.clone(),
+        component_span(&other_line, "hello component: POST /predict\n"),
+        other_line.clone(),
+        // Its request span comes in the next batch.
+        component_span(&ok_kfre, &served("kfre-2016")),
+        // A component span whose request never comes.
+        component_span(&predict_span(7, "200", 1), &served("pce-2013")),
+    ]);
+    let second = spin_request(vec![ok_kfre]);
+    for batch in [first, second] {
+        let (status, _, _) = exporter.post("/v1/traces", PROTOBUF, batch.encode_to_vec());
+        assert_eq!(status, 200);
+    }
+    let samples = exporter.samples();
+    let expected: BTreeMap<String, f64> = [
+        (
+            r#"model_inference_requests_total{model="kfre-2016",outcome="client_error"}"#,
+            1.0,
+        ),
+        (
+            r#"model_inference_requests_total{model="kfre-2016",outcome="success"}"#,
+            1.0,
+        ),
+        (
+            r#"model_inference_requests_total{model="other",outcome="success"}"#,
+            1.0,
+        ),
+        (
+            r#"model_inference_requests_total{model="pce-2013",outcome="success"}"#,
+            1.0,
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(samples.family("model_inference_requests_total"), expected);
+    assert_close(
+        samples.get(r#"model_inference_duration_seconds_sum{model="kfre-2016"}"#),
+        0.004,
+        "kfre-2016 latency",
+    );
+    assert_eq!(
+        samples.get(r#"http_requests_total{handler="/predict",method="POST",status="2xx"}"#),
+        4.0
     );
 }

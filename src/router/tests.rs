@@ -219,3 +219,22 @@ fn one_typed_error_answers_in_each_endpoint_familys_shape() {
         format!("unknown model; available models: {available}")
     );
 }
+
+/// `/predict` reports the model that answered (for the metrics sidecar), even when it refused
+/// the patient; not when the request was refused before a model was chosen.
+#[test]
+fn predict_reports_the_model_that_answered() {
+    let catalog = Catalog::linked();
+    let default = catalog.default_model().name();
+    let last = catalog.names().last().cloned().expect("a model");
+    let served = |body: &str| post_json("/predict", body).served_model;
+    assert_eq!(served(r#"{"patient_data": {}}"#).as_deref(), Some(default));
+    let named = format!(r#"{{"model": "{last}", "patient_data": {{}}}}"#);
+    assert_eq!(served(&named), Some(last));
+    assert_eq!(
+        served(r#"{"model": "no-such-model", "patient_data": {}}"#),
+        None
+    );
+    assert_eq!(served("{not json"), None);
+    assert_eq!(route(&Request::new("GET", "/healthz")).served_model, None);
+}

@@ -27,6 +27,7 @@ DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
 JOB = "model-api-metrics"
 PATIENT = {"age": 55, "sex": "male", "race": "white", "total_cholesterol": 213,
            "hdl_cholesterol": 50, "systolic_bp": 120}
+KIDNEY_PATIENT = {"age": 67, "sex": "female", "egfr": 35, "urine_acr": 120, "region": "north_american"}
 TENSORS = {"inputs": [
     {"name": "age", "shape": [1], "datatype": "FP64", "data": [55.0]},
     {"name": "sex", "shape": [1], "datatype": "BYTES", "data": ["male"]},
@@ -40,6 +41,10 @@ TENSORS = {"inputs": [
 REQUESTS = {
     "predict": ("POST", "/predict", {"patient_data": PATIENT}, 200, "/predict", "2xx"),
     "predict-refused": ("POST", "/predict", {"patient_data": {"age": 65}}, 422, "/predict", "4xx"),
+    "predict-kidney": ("POST", "/predict", {"model": "kfre-2016", "patient_data": KIDNEY_PATIENT}, 200,
+                       "/predict", "2xx"),
+    "predict-unknown": ("POST", "/predict", {"model": "no-such-model", "patient_data": PATIENT}, 422,
+                        "/predict", "4xx"),
     "infer": ("POST", "/v2/models/pce-2013/infer", TENSORS, 200, "/v2/models/{name}/infer", "2xx"),
     "infer-refused": ("POST", "/v2/models/pce-2013/infer", {"inputs": []}, 400, "/v2/models/{name}/infer", "4xx"),
     "unknown-model": ("GET", "/v2/models/framingham-2008", None, 404, "/v2/models/{name}", "4xx"),
@@ -48,10 +53,10 @@ REQUESTS = {
     "alive": ("GET", "/healthz", None, 200, "/healthz", "2xx"),
 }
 PHASES = [
-    {"predict": 3, "predict-refused": 1, "infer": 1, "infer-refused": 1, "unknown-model": 1,
-     "unknown-path": 1, "ready": 1},
-    {"predict": 9, "predict-refused": 4, "infer": 5, "infer-refused": 2, "unknown-model": 3,
-     "unknown-path": 6, "ready": 2, "alive": 2},
+    {"predict": 3, "predict-refused": 1, "predict-kidney": 1, "infer": 1, "infer-refused": 1,
+     "unknown-model": 1, "unknown-path": 1, "ready": 1},
+    {"predict": 9, "predict-refused": 4, "predict-kidney": 2, "predict-unknown": 1, "infer": 5,
+     "infer-refused": 2, "unknown-model": 3, "unknown-path": 6, "ready": 2, "alive": 2},
 ]
 # Sent before the phases: the one GET /healthz that found Spin serving (start_spin's probe).
 STARTUP = Counter({("/healthz", "2xx"): 1})
@@ -163,17 +168,22 @@ def test_spins_telemetry_reaches_prometheus_with_exactly_the_requests_sent(monit
     p99 = float(prometheus.query(quantile, now)[0]["value"][1])
     assert math.isfinite(p99) and p99 > 0, p99
 
-    # Inference by model and outcome: the infer calls of both phases.
+    # Predictions by model and outcome: the infer calls, which name the model in the path, and
+    # the /predict calls, which name it in the body (the API reports it on stdout, Spin attaches
+    # the line to the component's span, the exporter joins it to the request). A /predict with
+    # an unknown model chose none and is counted in http_requests_total only.
     (inference,) = [q for q in queries if q.startswith("sum by (model, outcome)")]
     outcomes = by_labels(prometheus.query(inference, now), "model", "outcome")
-    assert set(outcomes) == {("pce-2013", "success"), ("pce-2013", "client_error")}, outcomes
+    assert set(outcomes) == {("pce-2013", "success"), ("pce-2013", "client_error"),
+                             ("kfre-2016", "success")}, outcomes
+    sent = lambda *kinds: sum(p.get(kind, 0) for p in PHASES for kind in kinds)
     counted = by_labels(prometheus.query(
         f'sum by (model, outcome) (model_inference_requests_total{{job="{JOB}"}})', now), "model", "outcome")
-    infer_counts = {
-        ("pce-2013", "success"): sum(p.get("infer", 0) for p in PHASES),
-        ("pce-2013", "client_error"): sum(p.get("infer-refused", 0) for p in PHASES),
+    assert counted == {
+        ("pce-2013", "success"): float(sent("infer", "predict")),
+        ("pce-2013", "client_error"): float(sent("infer-refused", "predict-refused")),
+        ("kfre-2016", "success"): float(sent("predict-kidney")),
     }
-    assert counted == {key: float(count) for key, count in infer_counts.items()}
 
     # Spin's own request counter (its metrics, exported every second here) counts every
     # request, all of which the `api` component answered (the catch-all route is the API's).
