@@ -9,9 +9,10 @@ mod binary;
 mod datatype;
 mod infer;
 mod metadata;
+mod request;
 mod tensor;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response};
@@ -20,6 +21,7 @@ use crate::problem::ApiError;
 pub use datatype::Datatype;
 pub use infer::infer;
 pub use metadata::{model_metadata, server_metadata};
+use request::InferenceRequest;
 pub use tensor::output_tensor_names;
 
 /// The model a `/v2/models/{name}[/versions/{version}]` path names.
@@ -63,7 +65,7 @@ pub fn model_ready(model: ServedModel<'_>) -> Response {
 
 /// Reads the request's JSON part (all of the body, or its first
 /// `Inference-Header-Content-Length` bytes) and the binary part after it.
-fn split_body(request: &Request) -> Result<(Value, &[u8]), ApiError> {
+fn split_body(request: &Request) -> Result<(InferenceRequest, &[u8]), ApiError> {
     let (json_part, binary_part) = match request.header(binary::HEADER_LENGTH) {
         None => (&request.body[..], &[][..]),
         Some(length) => {
@@ -93,6 +95,11 @@ fn split_body(request: &Request) -> Result<(Value, &[u8]), ApiError> {
             e.line(),
             e.column()
         ))
+    })?;
+    let header = InferenceRequest::from_json(header).ok_or_else(|| {
+        ApiError::InvalidInferenceRequest(
+            "the inference request must be a JSON object with inputs, an array of tensors".into(),
+        )
     })?;
     Ok((header, binary_part))
 }

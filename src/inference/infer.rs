@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::binary;
 use super::datatype::Datatype;
+use super::request::{InferenceRequest, Member};
 use super::split_body;
 use super::tensor::{output_tensors, read_patients, OutputTensor};
 use crate::catalog::{ModelInfo, ModelPrediction, ServedModel, Value as ModelValue};
@@ -52,11 +53,7 @@ pub fn infer(
 
     let info = model.info();
     let outputs = requested_outputs(info, &header)?;
-    let all_binary = header
-        .get("parameters")
-        .and_then(|p| p.get("binary_data_output"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let all_binary = header.binary_data_output();
 
     let mut tensors = Vec::new();
     let mut binary_tail = Vec::new();
@@ -105,26 +102,31 @@ pub fn infer(
 
 /// An output to return: name, datatype, what it holds, and whether it was asked for in binary
 /// (`None`: the request did not say for this output).
-type RequestedOutput = (String, Datatype, OutputTensor, Option<bool>);
+type ChosenOutput = (String, Datatype, OutputTensor, Option<bool>);
 
-fn requested_outputs(info: &ModelInfo, header: &Value) -> Result<Vec<RequestedOutput>, ApiError> {
+fn requested_outputs(
+    info: &ModelInfo,
+    header: &InferenceRequest,
+) -> Result<Vec<ChosenOutput>, ApiError> {
     let available = output_tensors(info);
-    let Some(requested) = header.get("outputs") else {
-        return Ok(available
-            .into_iter()
-            .map(|(n, d, t)| (n, d, t, None))
-            .collect());
+    let requested = match &header.outputs {
+        Member::Absent => {
+            return Ok(available
+                .into_iter()
+                .map(|(n, d, t)| (n, d, t, None))
+                .collect())
+        }
+        Member::Invalid => {
+            return Err(ApiError::InvalidInferenceRequest(
+                "outputs must be an array".into(),
+            ))
+        }
+        Member::Valid(requested) => requested,
     };
-    let requested = requested
-        .as_array()
-        .ok_or_else(|| ApiError::InvalidInferenceRequest("outputs must be an array".into()))?;
     requested
         .iter()
         .map(|output| {
-            let name = output
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let name = output.name.valid().map_or("", String::as_str);
             let (name, datatype, tensor_of) = available
                 .iter()
                 .find(|(n, _, _)| n == name)
@@ -140,11 +142,7 @@ fn requested_outputs(info: &ModelInfo, header: &Value) -> Result<Vec<RequestedOu
                             .join(", ")
                     ))
                 })?;
-            let binary = output
-                .get("parameters")
-                .and_then(|p| p.get("binary_data"))
-                .and_then(Value::as_bool);
-            Ok((name, datatype, tensor_of, binary))
+            Ok((name, datatype, tensor_of, output.binary_data()))
         })
         .collect()
 }
@@ -185,8 +183,8 @@ fn output_data<'a>(tensor: &OutputTensor, predictions: &'a [ModelPrediction]) ->
 }
 
 /// The request's `id`, or a fresh one.
-fn request_id(header: &Value) -> String {
-    match header.get("id").and_then(Value::as_str) {
+fn request_id(header: &InferenceRequest) -> String {
+    match header.id.valid() {
         Some(id) => id.chars().take(128).collect(),
         // RandomState is seeded from the host's random source (wasi:random under Spin).
         None => format!("{:016x}", RandomState::new().hash_one(0u8)),

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::binary;
 use super::datatype::Datatype;
+use super::request::{InferenceRequest, Member};
 use crate::catalog::contract::OutputKind;
 use crate::catalog::{Feature, FeatureKind, ModelInfo, Patient};
 use crate::patient::{Given, PatientBuilder, Vocabulary};
@@ -96,20 +97,17 @@ impl Elements {
 /// may use.
 pub fn read_patients(
     known: &Vocabulary<'_>,
-    header: &Value,
+    request: &InferenceRequest,
     mut binary_part: &[u8],
 ) -> Result<Vec<Patient>, ApiError> {
-    let inputs = header
-        .get("inputs")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            ApiError::InvalidInferenceRequest("inputs must be an array of tensors".into())
-        })?;
+    let inputs = request.inputs.valid().ok_or_else(|| {
+        ApiError::InvalidInferenceRequest("inputs must be an array of tensors".into())
+    })?;
     let mut columns: Vec<(&Feature, Elements)> = Vec::new();
     for input in inputs {
         let name = input
-            .get("name")
-            .and_then(Value::as_str)
+            .name
+            .valid()
             .ok_or_else(|| ApiError::InvalidInferenceRequest("every input needs a name".into()))?;
         let field = known.find(name).ok_or_else(|| {
             ApiError::InvalidInferenceRequest(format!(
@@ -125,28 +123,22 @@ pub fn read_patients(
             )));
         }
         // An absent or unknown datatype is refused below, as the wrong one for the field.
-        let datatype = input
-            .get("datatype")
-            .and_then(Value::as_str)
-            .and_then(Datatype::parse);
-        let count = element_count(input).ok_or_else(|| {
+        let datatype = input.datatype.valid().copied();
+        let count = input.element_count().ok_or_else(|| {
             ApiError::InvalidInferenceRequest(format!(
                 "input {field_name} needs a shape of non-negative integers"
             ))
         })?;
-        let binary_size = input
-            .get("parameters")
-            .and_then(|p| p.get("binary_data_size"))
-            .map(|size| {
-                size.as_u64()
-                    .and_then(|s| usize::try_from(s).ok())
-                    .ok_or_else(|| {
-                        ApiError::InvalidInferenceRequest(format!(
-                            "input {field_name}: binary_data_size must be a byte count"
-                        ))
-                    })
-            })
-            .transpose()?;
+        let not_a_byte_count = || {
+            ApiError::InvalidInferenceRequest(format!(
+                "input {field_name}: binary_data_size must be a byte count"
+            ))
+        };
+        let binary_size = match input.binary_data_size() {
+            Member::Absent => None,
+            Member::Valid(size) => Some(usize::try_from(*size).map_err(|_| not_a_byte_count())?),
+            Member::Invalid => return Err(not_a_byte_count()),
+        };
         let elements = match binary_size {
             Some(size) => {
                 if size > binary_part.len() {
@@ -158,7 +150,7 @@ pub fn read_patients(
                 binary_part = rest;
                 decode_binary(field, datatype, bytes)?
             }
-            None => decode_json(field, datatype, input.get("data"))?,
+            None => decode_json(field, datatype, input.data.as_ref())?,
         };
         if elements.len() != count {
             return Err(ApiError::InvalidInferenceRequest(format!(
@@ -200,16 +192,6 @@ pub fn read_patients(
     } else {
         Err(ApiError::InvalidInferenceRequest(problems.join("; ")))
     }
-}
-
-fn element_count(input: &Value) -> Option<usize> {
-    input
-        .get("shape")?
-        .as_array()?
-        .iter()
-        .try_fold(1usize, |count, dim| {
-            count.checked_mul(usize::try_from(dim.as_u64()?).ok()?)
-        })
 }
 
 fn wrong_datatype(field: &Feature) -> ApiError {
