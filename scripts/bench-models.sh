@@ -118,7 +118,7 @@ case "${1:-}" in
   build) build ;;
   build-after) build_after_all ;;
   throughput)
-    RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 python/app}" \
+    RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 wasmtime+tuned/hello wasmtime+tuned/after wasmtime+tuned/after-4 python/app}" \
       scripts/bench-wiring.sh throughput ;;
   batch)
     BATCH_RUNS="${BATCH_RUNS:-spin/current spin/after wasmtime/current wasmtime/after}" \

@@ -19,7 +19,8 @@
 # defaults: pooling allocator keeping 2 MiB of each memory resident), spin+nokeep (the same with
 # SPIN_WASMTIME_LINEAR_MEMORY_KEEP_RESIDENT=0), wasmtime (`wasmtime serve -S cli` of
 # $WIRING_WORK/out/APP.composed.wasm: the on-demand allocator), wasmtime+pool (the same with
-# POOL_FLAGS: the pooling allocator, PAGEMAP_SCAN resets, 2 MiB kept resident).
+# POOL_FLAGS: the pooling allocator, PAGEMAP_SCAN resets, 2 MiB kept resident), wasmtime+tuned
+# (TUNED_FLAGS: POOL_FLAGS with tables kept resident too, as scripts/serve_local.py runs wasmtime).
 #
 # Builds (N = 1, 4, 8 model instances, all of them pce-2013, the first wired as the default;
 # "small" = linked with -C link-arg=-zstack-size=...; every cargo build under nice -n 10):
@@ -72,6 +73,9 @@ CONNECTIONS="${WRK_CONNECTIONS:-16}"
 # wasmtime+pool: the pooling allocator, resetting only the pages an instance wrote (PAGEMAP_SCAN)
 # and keeping up to 2 MiB per memory resident, as Spin keeps it.
 POOL_FLAGS="${POOL_FLAGS:--O pooling-allocator=y -O pooling-pagemap-scan=y -O pooling-memory-keep-resident=2097152}"
+# wasmtime+tuned: scripts/serve_local.py's flags (its WASMTIME_FLAGS): POOL_FLAGS, and 64 KiB of
+# each table kept resident, so that a table is not decommitted and lazily refilled per request.
+TUNED_FLAGS="${TUNED_FLAGS:--O pooling-allocator=y -O pooling-pagemap-scan=auto -O pooling-memory-keep-resident=2097152 -O pooling-table-keep-resident=65536}"
 ONE_FILE="$ROOT/bench/wrk/predict-one.json"
 LUA="$ROOT/bench/wrk/post-file.lua"
 mkdir -p "$OUT" "$RES"
@@ -861,6 +865,9 @@ start_server() {
     wasmtime+pool)
       # shellcheck disable=SC2086  # POOL_FLAGS is a list of flags
       wasmtime serve --addr "127.0.0.1:$PORT" -S cli $POOL_FLAGS "$OUT/$app.composed.wasm" >"$log" 2>&1 & ;;
+    wasmtime+tuned)
+      # shellcheck disable=SC2086  # TUNED_FLAGS is a list of flags
+      wasmtime serve --addr "127.0.0.1:$PORT" -S cli $TUNED_FLAGS "$OUT/$app.composed.wasm" >"$log" 2>&1 & ;;
     spin) "$SPIN" up -f "$WORK/apps/$app/spin.toml" --listen "127.0.0.1:$PORT" \
             --state-dir "$WORK/state/$app" >"$log" 2>&1 & ;;
     spin+nokeep) SPIN_WASMTIME_LINEAR_MEMORY_KEEP_RESIDENT=0 "$SPIN" up -f "$WORK/apps/$app/spin.toml" \
