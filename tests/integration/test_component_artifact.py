@@ -13,8 +13,11 @@ from tests.support.paths import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROO
 
 # Size budgets. The composition grows by one model component per model listed in spin.toml,
 # so the budget is per part: the HTTP code once, each model, and the product's promise (a
-# sub-megabyte artifact) for the composition with the built-in models.
-MAX_HTTP_BYTES = 448 * 1024
+# sub-megabyte artifact) for the composition with the built-in models. The HTTP part was 446 KB
+# before the inference request's serde types (src/inference/request.rs, +30 KB: serde's derived
+# readers) and is 476 KB with them; 480 KiB leaves the composition with the three built-in
+# models at 747 KB, a quarter of a megabyte under the promise.
+MAX_HTTP_BYTES = 480 * 1024
 MAX_MODEL_BYTES = 128 * 1024
 MAX_API_BYTES = 1024 * 1024
 CONTRACT = "healthcare:model/model@2.0.0"
@@ -38,7 +41,7 @@ def test_the_composed_prediction_component_is_under_a_megabyte():
     assert size <= MAX_API_BYTES, f"{size} bytes"
 
 
-def test_the_http_component_alone_is_at_most_448_kib():
+def test_the_http_component_alone_is_at_most_480_kib():
     size = HTTP_WASM.stat().st_size
     assert size <= MAX_HTTP_BYTES, f"{size} bytes"
 
