@@ -92,14 +92,20 @@ fn read_templates(manifest: &Path) -> Result<Vec<String>, String> {
             templates.push(trigger.route.clone());
             continue;
         };
-        if prefix.is_empty() {
-            continue; // the catch-all: whatever it serves is `none`
-        }
         let endpoints = endpoints(&doc, &trigger.component)?;
+        // A wildcard matches its prefix itself (`/docs/...` serves `/docs`) and what is below
+        // it; the catch-all (empty prefix) everything.
         let under: Vec<&String> = endpoints
             .iter()
-            .filter(|e| pattern(e).starts_with(&format!("{prefix}/")))
+            .filter(|e| {
+                let pattern = pattern(e);
+                prefix.is_empty() || pattern == prefix || pattern.starts_with(&format!("{prefix}/"))
+            })
+            .filter(|e| !used.contains(&(trigger.component.clone(), (*e).clone())))
             .collect();
+        if prefix.is_empty() && under.is_empty() {
+            continue; // a catch-all with no endpoint: whatever it serves is `none`
+        }
         if under.is_empty() {
             return Err(format!(
                 "route {:?} has no endpoint in [component.{}.tool.{TOOL}] endpoints: every \

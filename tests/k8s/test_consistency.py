@@ -233,10 +233,11 @@ def test_the_health_route_is_a_route_of_the_spin_app():
     """The probes' path must reach the API component (spin.toml)."""
     import tomllib
 
+    from scripts.serve_local import load_routes, pick_route
+
     manifest = tomllib.loads((ROOT / "spin.toml").read_text())
-    routes = {t["route"]: t["component"] for t in manifest["trigger"]["http"]}
-    assert routes.get("/healthz") == "api"
-    assert routes.get("/v2/health/...") == "api"
+    for path in ("/healthz", "/v2/health/ready"):
+        assert pick_route(load_routes(manifest), path).component == "api", path
 
 
 # --- images --------------------------------------------------------------------------------------

@@ -50,13 +50,16 @@ def concrete_paths(manifest: dict) -> list[tuple[str, str]]:
             paths.append((route, route))
             continue
         prefix = route.removesuffix("/...")
-        if not prefix:
-            paths.append((UNKNOWN_PATH, "none"))
-            continue
         component = manifest["component"][trigger["component"]]
         endpoints = component.get("tool", {}).get(TOOL, {}).get("endpoints", [])
-        under = [e for e in endpoints if e.split("=")[0].startswith(prefix + "/")]
-        assert under, f"{route} lists no endpoint in [component.{trigger['component']}.tool.{TOOL}]"
+        # A wildcard serves its prefix itself and what is below it; the catch-all, everything
+        # (and an unknown path, its component's 404).
+        under = [e for e in endpoints
+                 if not prefix or e.split("=")[0] == prefix or e.split("=")[0].startswith(prefix + "/")]
+        if not prefix:
+            paths.append((UNKNOWN_PATH, "none"))
+        else:
+            assert under, f"{route} lists no endpoint in [component.{trigger['component']}.tool.{TOOL}]"
         for endpoint in under:
             pattern, _, label = endpoint.partition("=")
             for parameter, value in PARAMETERS.items():
