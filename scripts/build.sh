@@ -64,7 +64,9 @@ build_api() {
         -o "$model"
     fi
   done
-  cargo build --target wasm32-wasip2 --release -p model-api
+  # API_FEATURES: cargo features of the HTTP component, for diagnostic builds only
+  # (scripts/bench-guest-timing.sh: server-timing).
+  cargo build --target wasm32-wasip2 --release -p model-api ${API_FEATURES:+--features "$API_FEATURES"}
   # The composition: every listed model into its import (model0, model1, ...), WASI left to
   # the runtime.
   local wac=target/generated/api.wac deps=() index=0

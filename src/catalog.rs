@@ -23,6 +23,15 @@ pub use contract::{
     PredictResult, Value,
 };
 
+#[cfg(feature = "server-timing")]
+use crate::server_timing::time_model_call;
+
+/// Makes the call; the diagnostic build (`server-timing`) times it as well.
+#[cfg(not(feature = "server-timing"))]
+fn time_model_call<T>(call: impl FnOnce() -> T) -> T {
+    call()
+}
+
 /// One model's functions, and the name of the import they came through. The import name
 /// is only the place the model was composed into (`model0` for the first listed): it names
 /// the import in diagnostics and never identifies a model.
@@ -65,12 +74,12 @@ impl<'c> ServedModel<'c> {
     }
 
     pub fn predict(&self, patient: &Patient) -> PredictResult {
-        (self.link.predict)(patient)
+        time_model_call(|| (self.link.predict)(patient))
     }
 
     /// Every patient in one call to the model.
     pub fn predict_batch(&self, patients: &[Patient]) -> Vec<PredictResult> {
-        (self.link.predict_batch)(patients)
+        time_model_call(|| (self.link.predict_batch)(patients))
     }
 }
 

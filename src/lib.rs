@@ -14,6 +14,8 @@ pub mod predict;
 pub mod prediction_json;
 pub mod problem;
 pub mod router;
+#[cfg(feature = "server-timing")]
+pub mod server_timing;
 pub mod telemetry;
 
 #[cfg(target_arch = "wasm32")]

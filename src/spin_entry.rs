@@ -12,7 +12,13 @@ use crate::telemetry::served_model_line;
 #[http_component]
 async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let request = read_request(incoming).await;
+    #[cfg(not(feature = "server-timing"))]
     let response = route(&request);
+    #[cfg(feature = "server-timing")]
+    let response = {
+        let (response, timing) = crate::server_timing::timed(|| route(&request));
+        response.with_header("server-timing", &timing)
+    };
     if let Some(model) = &response.served_model {
         println!("{}", served_model_line(model));
     }
