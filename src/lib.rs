@@ -14,7 +14,8 @@ pub mod predict;
 pub mod prediction_json;
 pub mod problem;
 pub mod router;
-#[cfg(feature = "server-timing")]
+// The diagnostic build's timing; compiled for the unit tests too, so that they run its own.
+#[cfg(any(feature = "server-timing", test))]
 pub mod server_timing;
 pub mod telemetry;
 
