@@ -33,7 +33,7 @@ mkdir -p "$WORK/repo/target" "$WORK/app"
 git archive HEAD | tar -x -C "$WORK/repo"
 # The main build's artifacts as a head start, when there are any.
 for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
-  [ -d "target/$artifacts" ] && cp -r "target/$artifacts" "$WORK/repo/target/"
+  if [ -d "target/$artifacts" ]; then cp -r "target/$artifacts" "$WORK/repo/target/"; fi
 done
 echo "==> building the API with --features server-timing (log: $WORK/build.log)"
 (cd "$WORK/repo" && API_FEATURES=server-timing scripts/build.sh api >"$WORK/build.log" 2>&1)
