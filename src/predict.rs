@@ -169,16 +169,16 @@ fn predict_batch(
             format!("instances must hold between 1 and {MAX_INSTANCES} patients"),
         ));
     }
-    let read: Vec<Result<Patient, Vec<FieldIssue>>> = instances
+    // Every readable patient goes to the model in one call (moved there, not copied); a refused
+    // one keeps its place in `read` for the answer.
+    let mut readable: Vec<Patient> = Vec::with_capacity(instances.len());
+    let read: Vec<Result<(), Vec<FieldIssue>>> = instances
         .iter()
         .enumerate()
-        .map(|(index, patient)| read_one(known, patient, &format!("/instances/{index}")))
-        .collect();
-    // Every readable patient goes to the model in one call.
-    let readable: Vec<Patient> = read
-        .iter()
-        .filter_map(|r| r.as_ref().ok())
-        .cloned()
+        .map(|(index, patient)| {
+            read_one(known, patient, &format!("/instances/{index}"))
+                .map(|patient| readable.push(patient))
+        })
         .collect();
     let predicted = model.predict_batch(&readable);
     if predicted.len() != readable.len() {
