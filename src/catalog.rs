@@ -46,7 +46,7 @@ pub struct Link {
     pub declared: fn() -> ModelInfo,
     pub predict: fn(&Patient) -> PredictResult,
     /// Many patients in one cross-component call, one result per patient in order.
-    pub predict_batch: fn(&[Patient]) -> Vec<PredictResult>,
+    pub predict_batch: fn(Vec<Patient>) -> Vec<PredictResult>,
 }
 
 /// Every model this component reaches, the default first. Asks a model for its `info()` only
@@ -77,8 +77,8 @@ impl<'c> ServedModel<'c> {
         time_model_call(|| (self.link.predict)(patient))
     }
 
-    /// Every patient in one call to the model.
-    pub fn predict_batch(&self, patients: &[Patient]) -> Vec<PredictResult> {
+    /// Every patient in one call to the model (moved into the call's arguments).
+    pub fn predict_batch(&self, patients: Vec<Patient>) -> Vec<PredictResult> {
         time_model_call(|| (self.link.predict_batch)(patients))
     }
 }

@@ -9,7 +9,9 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::catalog::{Catalog, Feature, FeatureKind, ModelFieldError, Patient, ServedModel, Value};
+use crate::catalog::{
+    Catalog, Feature, FeatureKind, ModelFieldError, ModelInfo, Patient, ServedModel, Value,
+};
 use crate::problem::{child_pointer, echoed_name, FieldIssue};
 
 /// A value as it arrived, before its feature's kind is checked.
@@ -64,18 +66,37 @@ impl<'c> Vocabulary<'c> {
     }
 }
 
-/// One patient's values, added one at a time.
-#[derive(Debug, Default)]
-pub struct PatientBuilder {
+/// One patient's values for one model, added one at a time.
+#[derive(Debug)]
+pub struct PatientBuilder<'c> {
+    info: &'c ModelInfo,
     patient: Patient,
 }
 
-impl PatientBuilder {
-    /// Adds `given` for `feature` under its canonical name, or says why not.
+impl<'c> PatientBuilder<'c> {
+    /// An empty patient for the model `known` is for.
+    pub fn new(known: &Vocabulary<'c>) -> Self {
+        let info = known.model.info();
+        PatientBuilder {
+            info,
+            patient: Patient {
+                values: vec![None; info.features.len()],
+                not_declared: Vec::new(),
+            },
+        }
+    }
+
+    /// Adds `given` for `feature` (the model's own, or another model's) under its canonical
+    /// name, or says why not.
     pub fn set(&mut self, feature: &Feature, given: Given<'_>) -> Result<(), String> {
         let name = &feature.name;
+        let position = self.info.features.iter().position(|own| own.name == *name);
         // A second value counts only once a first one was accepted (a name and its alias).
-        if self.patient.iter().any(|(set, _)| set == name) {
+        let already = match position {
+            Some(index) => self.patient.values[index].is_some(),
+            None => self.patient.not_declared.contains(name),
+        };
+        if already {
             let alias = feature.aliases.first().map_or("", String::as_str);
             return Err(format!(
                 "{name} is given more than once ({name} and its alias {alias} are the same field)"
@@ -98,7 +119,11 @@ impl PatientBuilder {
             }
             (kind, _) => return Err(format!("{name} must be {}", expected(kind))),
         };
-        self.patient.push((name.clone(), value));
+        match position {
+            Some(index) => self.patient.values[index] = Some(value),
+            // The model ignores another model's feature: only its name goes to the model.
+            None => self.patient.not_declared.push(name.clone()),
+        }
         Ok(())
     }
 
@@ -123,7 +148,7 @@ pub fn read_patient(
     object: &Map<String, Json>,
     pointer: &str,
 ) -> Result<Patient, Vec<FieldIssue>> {
-    let mut patient = PatientBuilder::default();
+    let mut patient = PatientBuilder::new(known);
     let mut issues = Vec::new();
     for (name, value) in object {
         let Some(feature) = known.find(name) else {

@@ -180,8 +180,9 @@ fn predict_batch(
                 .map(|patient| readable.push(patient))
         })
         .collect();
-    let predicted = model.predict_batch(&readable);
-    if predicted.len() != readable.len() {
+    let count = readable.len();
+    let predicted = model.predict_batch(readable);
+    if predicted.len() != count {
         return Err(ApiError::BrokenBuild("the model's answer to a batch"));
     }
     let mut predicted = predicted.into_iter();

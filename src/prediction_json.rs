@@ -44,7 +44,10 @@ pub struct PredictionBody<'a> {
 
 impl<'a> PredictionBody<'a> {
     pub fn new(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Self {
-        let category = prediction.category.as_deref();
+        let category = prediction
+            .category
+            .and_then(|index| info.category(index))
+            .map(|band| band.name.as_str());
         let explanation = info.explanation.as_ref().and_then(|explanation| {
             Some(Explanation {
                 outcome: info.primary_output(),
@@ -63,9 +66,13 @@ impl<'a> PredictionBody<'a> {
             outcomes: Probabilities { info, prediction },
             category,
             horizon_years: info.horizon_years,
-            contributions: explanation
-                .is_some()
-                .then_some(Pairs(&prediction.contributions)),
+            contributions: info.explanation.as_ref().and_then(|declared| {
+                explanation.as_ref()?;
+                Some(Pairs {
+                    factors: &declared.factors,
+                    values: &prediction.contributions,
+                })
+            }),
             explanation,
             warnings: &prediction.warnings,
             status: None,
@@ -81,17 +88,14 @@ impl<'a> PredictionBody<'a> {
 
 /// The original contract's `prediction`: the category's label when there is one.
 fn headline<'a>(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Cow<'a, str> {
-    if let Some(label) = prediction
-        .category
-        .as_deref()
-        .and_then(|name| info.category_label(name))
-    {
-        return Cow::Borrowed(label);
+    if let Some(band) = prediction.category.and_then(|index| info.category(index)) {
+        return Cow::Borrowed(&band.label);
     }
+    let name = info.primary_output();
     match prediction.outputs.first() {
-        Some((_, Value::Choice(class))) => Cow::Borrowed(class),
-        Some((name, Value::Number(number))) => Cow::Owned(format!("{name} {number}")),
-        Some((name, Value::Boolean(flag))) => Cow::Owned(format!("{name} {flag}")),
+        Some(Value::Choice(class)) => Cow::Borrowed(class),
+        Some(Value::Number(number)) => Cow::Owned(format!("{name} {number}")),
+        Some(Value::Boolean(flag)) => Cow::Owned(format!("{name} {flag}")),
         None => Cow::Borrowed(""),
     }
 }
@@ -106,11 +110,11 @@ struct Probabilities<'a> {
 impl Serialize for Probabilities<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        for output in &self.info.outputs {
+        for (index, output) in self.info.outputs.iter().enumerate() {
             if output.kind != OutputKind::Probability {
                 continue;
             }
-            if let Some(value) = self.prediction.number(&output.name) {
+            if let Some(value) = self.prediction.number(index) {
                 map.serialize_entry(&output.name, &value)?;
             }
         }
@@ -129,12 +133,15 @@ struct Explanation<'a> {
 
 /// `{"<factor>": contribution, ...}` in the model's factor order.
 #[derive(Debug)]
-struct Pairs<'a>(&'a [(String, f64)]);
+struct Pairs<'a> {
+    factors: &'a [String],
+    values: &'a [f64],
+}
 
 impl Serialize for Pairs<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
+        let mut map = serializer.serialize_map(Some(self.factors.len()))?;
+        for (name, value) in self.factors.iter().zip(self.values) {
             map.serialize_entry(name, value)?;
         }
         map.end()

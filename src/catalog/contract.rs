@@ -32,11 +32,14 @@ impl ModelInfo {
         self.outputs.first().map_or("", |output| &output.name)
     }
 
-    /// The label of the category named `name`, if the model declares it.
-    pub fn category_label(&self, name: &str) -> Option<&str> {
-        let categories = self.categories.as_ref()?;
-        let band = categories.bands.iter().find(|band| band.name == name)?;
-        Some(&band.label)
+    /// The category at `index` of the model's bands, if the model declares it.
+    pub fn category(&self, index: usize) -> Option<&Category> {
+        self.categories.as_ref()?.bands.get(index)
+    }
+
+    /// The position of the output named `name`.
+    pub fn output_index(&self, name: &str) -> Option<usize> {
+        self.outputs.iter().position(|output| output.name == name)
     }
 }
 
@@ -114,6 +117,8 @@ pub struct Category {
 pub struct ExplanationInfo {
     pub scale: String,
     pub reference_patient: String,
+    /// The factors a prediction's contributions are given for, in that order.
+    pub factors: Vec<String>,
 }
 
 /// A feature's (or an output's) value.
@@ -124,38 +129,65 @@ pub enum Value {
     Choice(String),
 }
 
-/// One patient: `(canonical feature name, value)` for every feature given.
-pub type Patient = Vec<(String, Value)>;
+/// One patient, for one model: positions, as the contract crosses them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Patient {
+    /// `values[i]`: the value of the model's `features[i]`, `None` when absent.
+    pub values: Vec<Option<Value>>,
+    /// Canonical names of other models' features the client sent too (the model ignores each
+    /// with a warning).
+    pub not_declared: Vec<String>,
+}
 
-/// A model's answer for one patient.
+impl Patient {
+    /// The patient for the model `info` describes, from `(canonical name, value)` pairs (tests
+    /// and benchmarks; requests are read straight into positions by `crate::patient`).
+    pub fn from_named(info: &ModelInfo, named: impl IntoIterator<Item = (String, Value)>) -> Self {
+        let mut patient = Patient {
+            values: vec![None; info.features.len()],
+            not_declared: Vec::new(),
+        };
+        for (name, value) in named {
+            match info
+                .features
+                .iter()
+                .position(|feature| feature.name == name)
+            {
+                Some(index) => patient.values[index] = Some(value),
+                None => patient.not_declared.push(name),
+            }
+        }
+        patient
+    }
+}
+
+/// A model's answer for one patient, in the positions of its [`ModelInfo`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelPrediction {
-    /// `(output, value)`, one per declared output, primary first.
-    pub outputs: Vec<(String, Value)>,
-    pub category: Option<String>,
+    /// One per declared output, in `ModelInfo::outputs` order (primary first).
+    pub outputs: Vec<Value>,
+    /// The primary output's category: an index into `ModelInfo::categories`' bands.
+    pub category: Option<usize>,
     pub confidence: Option<f64>,
-    /// `(factor, contribution)` in the model's factor order.
-    pub contributions: Vec<(String, f64)>,
+    /// In `ModelInfo::explanation`'s factor order.
+    pub contributions: Vec<f64>,
     pub linear_predictor: Option<f64>,
     pub reference_value: Option<f64>,
     pub warnings: Vec<ModelWarning>,
 }
 
 impl ModelPrediction {
-    /// The numeric value of the output named `name`.
-    pub fn number(&self, name: &str) -> Option<f64> {
-        self.outputs.iter().find_map(|(output, value)| match value {
-            Value::Number(number) if output == name => Some(*number),
+    /// The numeric value of the output at `index`.
+    pub fn number(&self, index: usize) -> Option<f64> {
+        match self.outputs.get(index) {
+            Some(Value::Number(number)) => Some(*number),
             _ => None,
-        })
+        }
     }
 
     /// The primary output's number (a probability or score); `None` for a class.
     pub fn primary_number(&self) -> Option<f64> {
-        match self.outputs.first() {
-            Some((_, Value::Number(number))) => Some(*number),
-            _ => None,
-        }
+        self.number(0)
     }
 }
 

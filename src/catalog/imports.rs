@@ -7,7 +7,7 @@ use super::Link;
 
 wit_bindgen::generate!({
     path: ["wit/model.wit", "target/generated/wit"],
-    world: "healthcare:service/api@2.0.0",
+    world: "healthcare:service/api@3.0.0",
     generate_all,
 });
 
@@ -43,8 +43,7 @@ macro_rules! imported {
             declared: || model_info($module::info()),
             predict: |input| predict_result($module::predict(&patient(input))),
             predict_batch: |inputs| {
-                let patients: Vec<wit::Patient> = inputs.iter().map(patient).collect();
-                $module::predict_batch(&patients)
+                $module::predict_batch(&patients(inputs))
                     .into_iter()
                     .map(predict_result)
                     .collect()

@@ -2,6 +2,8 @@
 //! `model-component`, the code every built-in model component runs, with the same WIT types
 //! and conversions as the WebAssembly imports.
 
+use std::sync::OnceLock;
+
 use super::wit_conversions::wit_conversions;
 use super::Link;
 
@@ -18,6 +20,21 @@ fn model(name: &str) -> &'static dyn risk_models::TabularModel {
     }
 }
 
+/// The positions of the built-in model named `name`, worked out once.
+fn positions(name: &str) -> &'static model_component::Positions {
+    static POSITIONS: OnceLock<Vec<(&'static str, model_component::Positions)>> = OnceLock::new();
+    let all = POSITIONS.get_or_init(|| {
+        risk_models::models::BUILTIN
+            .iter()
+            .map(|model| (model.name(), model_component::Positions::of(*model)))
+            .collect()
+    });
+    match all.iter().find(|(model, _)| *model == name) {
+        Some((_, positions)) => positions,
+        None => panic!("{name} has a crate under crates/models/ but is no built-in model"),
+    }
+}
+
 /// One in-process model, under the import name the WebAssembly build gives it.
 macro_rules! in_process {
     ($name:expr, $import:expr) => {
@@ -26,11 +43,14 @@ macro_rules! in_process {
             info: || model_info(model_component::model_info(model($name))),
             declared: || model_info(model_component::model_info(model($name))),
             predict: |input| {
-                predict_result(model_component::predict(model($name), &patient(input)))
+                predict_result(model_component::predict(
+                    model($name),
+                    positions($name),
+                    &patient(input),
+                ))
             },
             predict_batch: |inputs| {
-                let patients: Vec<wit::Patient> = inputs.iter().map(patient).collect();
-                model_component::predict_batch(model($name), &patients)
+                model_component::predict_batch(model($name), positions($name), &patients(inputs))
                     .into_iter()
                     .map(predict_result)
                     .collect()

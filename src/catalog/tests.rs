@@ -4,8 +4,8 @@ use risk_models::{Field, FieldValue, Model, PatientInput};
 
 use super::{Catalog, FeatureKind, Link, Patient, Value};
 
-/// One patient, as the API passes it to a model, and as the domain crate reads it.
-fn patient() -> (Patient, PatientInput) {
+/// One patient, by name, and as the domain crate reads it.
+fn patient() -> (Vec<(String, Value)>, PatientInput) {
     let values = [
         (Field::Age, Value::Number(55.0)),
         (Field::Sex, Value::Choice("female".into())),
@@ -50,9 +50,14 @@ fn a_model_answers_with_the_domain_crate_numbers_and_declarations() {
         let served = catalog.find(model.name()).unwrap();
         let (given, input) = patient();
         let expected = model.predict(&input).unwrap();
-        let answer = served.predict(&given).unwrap();
+        let answer = served
+            .predict(&Patient::from_named(served.info(), given))
+            .unwrap();
         assert_eq!(answer.primary_number(), Some(expected.risk()));
-        assert_eq!(answer.category.as_deref(), Some(expected.category.name()));
+        let category = answer
+            .category
+            .and_then(|index| served.info().category(index));
+        assert_eq!(category.unwrap().name, expected.category.name());
         assert_eq!(answer.confidence, Some(expected.confidence));
         assert_eq!(answer.contributions.len(), expected.contributions.len());
         assert_eq!(served.info().version, model.spec().version);
@@ -74,9 +79,10 @@ fn field_errors_keep_the_field_name_and_the_models_message() {
             *value = Value::Number(300.0);
         }
     }
-    let errors = Catalog::linked()
-        .default_model()
-        .predict(&given)
+    let catalog = Catalog::linked();
+    let model = catalog.default_model();
+    let errors = model
+        .predict(&Patient::from_named(model.info(), given))
         .unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "systolic_bp");

@@ -17,17 +17,45 @@ macro_rules! wit_conversions {
         };
 
         pub fn patient(patient: &Patient) -> wit::Patient {
-            patient
-                .iter()
-                .map(|(name, value)| wit::FeatureValue {
-                    name: name.clone(),
-                    value: match value {
-                        Value::Number(number) => wit::Value::Number(*number),
-                        Value::Boolean(flag) => wit::Value::Boolean(*flag),
-                        Value::Choice(text) => wit::Value::Choice(text.clone()),
-                    },
+            wit::Patient {
+                values: patient
+                    .values
+                    .iter()
+                    .map(|value| value.as_ref().map(to_wit))
+                    .collect(),
+                not_declared: patient.not_declared.clone(),
+            }
+        }
+
+        /// Moves the patients into the call's arguments (a batch is read once and sent once).
+        pub fn patients(patients: Vec<Patient>) -> Vec<wit::Patient> {
+            patients
+                .into_iter()
+                .map(|patient| wit::Patient {
+                    values: patient
+                        .values
+                        .into_iter()
+                        .map(|value| value.map(into_wit))
+                        .collect(),
+                    not_declared: patient.not_declared,
                 })
                 .collect()
+        }
+
+        fn to_wit(value: &Value) -> wit::Value {
+            match value {
+                Value::Number(number) => wit::Value::Number(*number),
+                Value::Boolean(flag) => wit::Value::Boolean(*flag),
+                Value::Choice(text) => wit::Value::Choice(text.clone()),
+            }
+        }
+
+        fn into_wit(value: Value) -> wit::Value {
+            match value {
+                Value::Number(number) => wit::Value::Number(number),
+                Value::Boolean(flag) => wit::Value::Boolean(flag),
+                Value::Choice(text) => wit::Value::Choice(text),
+            }
         }
 
         fn value(value: wit::Value) -> Value {
@@ -104,6 +132,7 @@ macro_rules! wit_conversions {
                 explanation: info.explanation.map(|explanation| ExplanationInfo {
                     scale: explanation.scale,
                     reference_patient: explanation.reference_patient,
+                    factors: explanation.factors,
                 }),
                 confidence: info.confidence,
             }
@@ -111,18 +140,12 @@ macro_rules! wit_conversions {
 
         pub fn prediction(prediction: wit::Prediction) -> ModelPrediction {
             ModelPrediction {
-                outputs: prediction
-                    .outputs
-                    .into_iter()
-                    .map(|output| (output.name, value(output.value)))
-                    .collect(),
-                category: prediction.category,
+                outputs: prediction.outputs.into_iter().map(value).collect(),
+                category: prediction
+                    .category
+                    .and_then(|index| usize::try_from(index).ok()),
                 confidence: prediction.confidence,
-                contributions: prediction
-                    .contributions
-                    .into_iter()
-                    .map(|contribution| (contribution.factor, contribution.value))
-                    .collect(),
+                contributions: prediction.contributions,
                 linear_predictor: prediction.linear_predictor,
                 reference_value: prediction.reference_value,
                 warnings: prediction

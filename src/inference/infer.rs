@@ -30,12 +30,13 @@ pub fn infer(
 ) -> Result<Response, ApiError> {
     let (header, binary_part) = split_body(request)?;
     let patients = read_patients(known, &header, binary_part)?;
+    let count = patients.len();
 
-    let results = model.predict_batch(&patients);
-    if results.len() != patients.len() {
+    let results = model.predict_batch(patients);
+    if results.len() != count {
         return Err(ApiError::BrokenBuild("the model's answer to a batch"));
     }
-    let mut predictions = Vec::with_capacity(patients.len());
+    let mut predictions = Vec::with_capacity(count);
     let mut problems = Vec::new();
     for (row, result) in results.into_iter().enumerate() {
         match result {
@@ -58,7 +59,7 @@ pub fn infer(
     let mut tensors = Vec::new();
     let mut binary_tail = Vec::new();
     for (name, datatype, tensor_of, binary_requested) in outputs {
-        let data = output_data(&tensor_of, &predictions);
+        let data = output_data(info, &tensor_of, &predictions);
         let mut tensor = Map::new();
         tensor.insert("name".into(), json!(name));
         tensor.insert("datatype".into(), json!(datatype));
@@ -147,36 +148,39 @@ fn requested_outputs(
         .collect()
 }
 
-fn output_data<'a>(tensor: &OutputTensor, predictions: &'a [ModelPrediction]) -> OutputData<'a> {
-    let number = |name: &str, p: &ModelPrediction| p.number(name).unwrap_or(f64::NAN);
-    match tensor {
-        OutputTensor::Primary => OutputData::Numbers(
+fn output_data<'a>(
+    info: &'a ModelInfo,
+    tensor: &OutputTensor,
+    predictions: &'a [ModelPrediction],
+) -> OutputData<'a> {
+    let numbers = |index: usize| {
+        OutputData::Numbers(
             predictions
                 .iter()
-                .map(|p| p.primary_number().unwrap_or(f64::NAN))
+                .map(|p| p.number(index).unwrap_or(f64::NAN))
                 .collect(),
-        ),
-        OutputTensor::Number(name) => {
-            OutputData::Numbers(predictions.iter().map(|p| number(name, p)).collect())
-        }
-        OutputTensor::Class(name) => OutputData::Texts(
+        )
+    };
+    match tensor {
+        OutputTensor::Primary => numbers(0),
+        OutputTensor::Number(index) => numbers(*index),
+        OutputTensor::Class(index) => OutputData::Texts(
             predictions
                 .iter()
-                .map(|p| {
-                    p.outputs
-                        .iter()
-                        .find_map(|(output, value)| match value {
-                            ModelValue::Choice(class) if output == name => Some(class.as_str()),
-                            _ => None,
-                        })
-                        .unwrap_or_default()
+                .map(|p| match p.outputs.get(*index) {
+                    Some(ModelValue::Choice(class)) => class.as_str(),
+                    _ => "",
                 })
                 .collect(),
         ),
         OutputTensor::Category => OutputData::Texts(
             predictions
                 .iter()
-                .map(|p| p.category.as_deref().unwrap_or_default())
+                .map(|p| {
+                    p.category
+                        .and_then(|index| info.category(index))
+                        .map_or("", |band| band.name.as_str())
+                })
                 .collect(),
         ),
     }

@@ -17,10 +17,10 @@ use crate::problem::ApiError;
 pub enum OutputTensor {
     /// The primary output's number.
     Primary,
-    /// The number of the model output of this name.
-    Number(String),
-    /// The class of the model output of this name.
-    Class(String),
+    /// The number of the model output at this index of the model's outputs.
+    Number(usize),
+    /// The class of the model output at this index.
+    Class(usize),
     /// The primary output's category.
     Category,
 }
@@ -37,16 +37,16 @@ pub fn output_tensors(info: &ModelInfo) -> Vec<(String, Datatype, OutputTensor)>
     {
         tensors.push(("risk".to_string(), Datatype::Fp64, OutputTensor::Primary));
     }
-    for output in &info.outputs {
+    for (index, output) in info.outputs.iter().enumerate() {
         let name = output.name.clone();
         tensors.push(match output.kind {
             OutputKind::Probability => (
                 format!("{name}_risk"),
                 Datatype::Fp64,
-                OutputTensor::Number(name),
+                OutputTensor::Number(index),
             ),
-            OutputKind::Score => (name.clone(), Datatype::Fp64, OutputTensor::Number(name)),
-            OutputKind::Class => (name.clone(), Datatype::Bytes, OutputTensor::Class(name)),
+            OutputKind::Score => (name, Datatype::Fp64, OutputTensor::Number(index)),
+            OutputKind::Class => (name, Datatype::Bytes, OutputTensor::Class(index)),
         });
     }
     if info.categories.is_some() {
@@ -178,7 +178,8 @@ pub fn read_patients(
         )));
     }
 
-    let mut patients: Vec<PatientBuilder> = (0..rows).map(|_| PatientBuilder::default()).collect();
+    let mut patients: Vec<PatientBuilder<'_>> =
+        (0..rows).map(|_| PatientBuilder::new(known)).collect();
     let mut problems = Vec::new();
     for (field, elements) in &columns {
         for (row, patient) in patients.iter_mut().enumerate() {

@@ -20,7 +20,7 @@ from tests.support.paths import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROO
 MAX_HTTP_BYTES = 480 * 1024
 MAX_MODEL_BYTES = 128 * 1024
 MAX_API_BYTES = 1024 * 1024
-CONTRACT = "healthcare:model/model@2.0.0"
+CONTRACT = "healthcare:model/model@3.0.0"
 
 
 def wit_of(component) -> str:

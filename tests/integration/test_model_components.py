@@ -1,5 +1,5 @@
 """The model components (target/components/<model>.wasm): each exports exactly
-healthcare:model/model@2.0.0 (wit/model.wit) and imports nothing, and its `predict` export, called directly by
+healthcare:model/model@3.0.0 (wit/model.wit) and imports nothing, and its `predict` export, called directly by
 a host (`wasmtime run --invoke`, arguments and results in WAVE), answers as the native
 risk-models crate does — which the release API component serves over HTTP.
 
@@ -9,6 +9,7 @@ Categories, warnings and validation messages agree exactly."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -48,12 +49,16 @@ def wave_value(value) -> str:
     return f"choice({json.dumps(value)})"
 
 
-def wave_patient(patient: dict) -> str:
-    """A JSON patient (absent or null = left out) as a WAVE `patient`: a list of feature-value
-    records, in the JSON object's order."""
-    values = [f"{{name: {json.dumps(name)}, value: {wave_value(value)}}}"
-              for name, value in patient.items() if value is not None]
-    return "[" + ", ".join(values) + "]"
+def wave_patient(model: str, patient: dict) -> str:
+    """A JSON patient (absent or null = left out) as the WAVE `patient` the model's `info()`
+    positions: one `option<value>` per declared feature, in declared order, and the names it
+    does not declare apart, in the JSON object's order."""
+    features = feature_names(model)
+    values = [f"some({wave_value(patient[name])})" if patient.get(name) is not None else "none"
+              for name in features]
+    not_declared = [json.dumps(name) for name, value in patient.items()
+                    if value is not None and name not in features]
+    return f"{{values: [{', '.join(values)}], not-declared: [{', '.join(not_declared)}]}}"
 
 
 def number(value) -> float:
@@ -139,6 +144,31 @@ def invoke(model: str, call: str):
         check=True, capture_output=True, text=True, timeout=60,
     ).stdout
     return parse_wave(out)
+
+
+@functools.cache
+def info(model: str) -> dict:
+    return invoke(model, "info()")
+
+
+def feature_names(model: str) -> list[str]:
+    return [feature["name"] for feature in info(model)["features"]]
+
+
+def named_prediction(model: str, prediction: dict) -> dict:
+    """A prediction with its positions named from the model's `info()`: outputs as
+    `(name, number)`, the category's name, contributions as `(factor, value)`."""
+    declared = info(model)
+    outputs = [output["name"] for output in declared["outputs"]]
+    bands = [band["name"] for band in declared["categories"]["bands"]]
+    factors = declared["explanation"]["factors"]
+    category = prediction.get("category")
+    return {
+        **prediction,
+        "outputs": [(name, number(value)) for name, value in zip(outputs, prediction["outputs"])],
+        "category": None if category is None else bands[int(category)],
+        "contributions": list(zip(factors, prediction["contributions"])),
+    }
 
 
 def invoke_all(calls: list[tuple[str, str]]) -> list:
@@ -231,7 +261,10 @@ def native_answers(api_url: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def answers(api_url):
-    wasm = invoke_all([(model, f"predict({wave_patient(patient)})") for model, patient in PATIENTS])
+    for model in MODELS:
+        info(model)  # once each, before the threads
+    wasm = invoke_all([(model, f"predict({wave_patient(model, patient)})")
+                       for model, patient in PATIENTS])
     return list(zip(PATIENTS, native_answers(api_url), wasm))
 
 
@@ -250,7 +283,7 @@ def test_a_model_component_imports_nothing_and_exports_only_the_contract(model):
     assert world, wit
     assert not re.search(r"\bimport\b", wit), wit
     exports = re.findall(r"^\s*export\s+([\w:/.@-]+)\s*;", world.group(1), flags=re.MULTILINE)
-    assert exports == ["healthcare:model/model@2.0.0"], world.group(0)
+    assert exports == ["healthcare:model/model@3.0.0"], world.group(0)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -274,7 +307,7 @@ def test_the_worked_examples_give_the_published_risks(answers):
     for ((model, patient), _, wasm), expected in zip(answers, published):
         kind, prediction = wasm
         assert kind == "ok", (model, patient, wasm)
-        risks = [number(output["value"]) for output in prediction["outputs"]]
+        risks = [number(output) for output in prediction["outputs"]]
         expected = expected if isinstance(expected, tuple) else (expected,)
         assert all(abs(r - e) < 1e-3 for r, e in zip(risks, expected)), (model, patient, risks)
 
@@ -287,13 +320,14 @@ def test_every_prediction_agrees_with_the_native_crate(answers):
             continue
         assert kind == "ok", (case, native, wasm)
         predictions += 1
-        outcomes = [(o["name"], number(o["value"])) for o in wasm["outputs"]]
+        wasm = named_prediction(model, wasm)
+        outcomes = wasm["outputs"]
         assert [name for name, _ in outcomes] == list(native["outcomes"]), case
         assert all(close(native["outcomes"][name], risk) for name, risk in outcomes), case
         assert close(native["risk"], outcomes[0][1]), case
         assert wasm["category"] == native["category"], case
         assert close(native["confidence"], wasm["confidence"]), case
-        contributions = [(c["factor"], c["value"]) for c in wasm["contributions"]]
+        contributions = wasm["contributions"]
         assert [name for name, _ in contributions] == list(native["contributions"]), case
         assert all(close(native["contributions"][name], value) for name, value in contributions), case
         assert close(native["explanation"]["linear_predictor"], wasm["linear-predictor"]), case
@@ -329,7 +363,8 @@ def test_a_refusal_says_what_is_wrong_in_canonical_units(answers):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_a_non_finite_number_is_refused(model):
-    patient = wave_patient({**PREVENT_EXAMPLE, "sex": "male"}).replace("number(50.0)", "number(nan)", 1)
+    patient = wave_patient(model, {**PREVENT_EXAMPLE, "sex": "male"}).replace(
+        "number(50.0)", "number(nan)", 1)
     kind, errors = invoke(model, f"predict({patient})")
     assert kind == "err"
     assert [(e["feature"], e["problem"], e["message"]) for e in errors] == [
@@ -340,9 +375,9 @@ def test_a_non_finite_number_is_refused(model):
 @pytest.mark.parametrize("model", MODELS)
 def test_a_batch_is_one_call_answering_each_patient_in_order(model):
     patients = [{**PREVENT_EXAMPLE, "sex": "male"}, {"age": 55}, {**PREVENT_EXAMPLE, "sex": "female"}]
-    call = "predict-batch([" + ", ".join(wave_patient(p) for p in patients) + "])"
+    call = "predict-batch([" + ", ".join(wave_patient(model, p) for p in patients) + "])"
     results = invoke(model, call)
-    singles = invoke_all([(model, f"predict({wave_patient(p)})") for p in patients])
+    singles = invoke_all([(model, f"predict({wave_patient(model, p)})") for p in patients])
     assert [kind for kind, _ in results] == [kind for kind, _ in singles]
     assert results == singles
 
@@ -360,7 +395,8 @@ def test_a_model_component_fits_one_page_and_one_prediction_never_grows_it(model
                "prevent-2023": {**PREVENT_EXAMPLE, "sex": "male"},
                "kfre-2016": {"age": 63, "sex": "female", "egfr": 45, "urine_acr": 30}}[model]
     out = subprocess.run(
-        [WASMTIME, "run", "-W", "max-memory-size=65536", "--invoke", f"predict({wave_patient(patient)})",
+        [WASMTIME, "run", "-W", "max-memory-size=65536", "--invoke",
+         f"predict({wave_patient(model, patient)})",
          str(component(model))],
         capture_output=True, text=True, timeout=60,
     )

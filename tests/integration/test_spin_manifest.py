@@ -61,7 +61,7 @@ def test_every_listed_model_is_a_built_component_exporting_only_the_contract():
     assert len(models) == len(set(models)) >= 2
     for path in models:
         wit = wit_of(ROOT / path)
-        assert world_items(wit, "export") == ["healthcare:model/model@2.0.0"], path
+        assert world_items(wit, "export") == ["healthcare:model/model@3.0.0"], path
         assert world_items(wit, "import") == [], path
 
 

@@ -1,5 +1,5 @@
 //! A risk model as a capability-free WebAssembly component behind the general model contract
-//! `healthcare:model/model@2.0.0` (`wit/model.wit`).
+//! `healthcare:model/model@3.0.0` (`wit/model.wit`).
 //!
 //! This crate holds the bindings of the world `tabular-model`, the conversions between the WIT
 //! types and the pure [`risk_models`] crate, and [`model_component!`], which turns a crate into
@@ -31,65 +31,145 @@ mod arena;
 use risk_models::description::{Categories, FeatureKind, OutputKind};
 use risk_models::{FieldError, FieldProblem, FieldValue, TabularModel, TabularPrediction};
 
+/// The names behind the contract's positions: a patient's values and a prediction's outputs,
+/// category and contributions cross as indices into these lists, which `info()` declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Positions {
+    features: Vec<&'static str>,
+    outputs: Vec<&'static str>,
+    categories: Vec<&'static str>,
+    factors: Vec<&'static str>,
+}
+
+impl Positions {
+    /// The positions `model`'s `info()` declares.
+    pub fn of(model: &dyn TabularModel) -> Self {
+        let description = model.describe();
+        Positions {
+            features: description.features.iter().map(|f| f.name).collect(),
+            outputs: description.outputs.iter().map(|o| o.name).collect(),
+            categories: description
+                .categories
+                .iter()
+                .flat_map(|categories| categories.bands.iter().map(|band| band.name))
+                .collect(),
+            factors: description
+                .explanation
+                .iter()
+                .flat_map(|explanation| explanation.factors.iter().copied())
+                .collect(),
+        }
+    }
+}
+
 /// The model's answer for one WIT patient, or every problem found, one per feature
-/// ([`TabularModel::predict_features`]: kinds first, then the model's own rules; names the
-/// model does not declare are ignored with a `field_not_used` warning).
+/// ([`TabularModel::predict_declared`]: kinds first, then the model's own rules; the names of
+/// features the model does not declare are ignored with a `field_not_used` warning).
+/// `positions` are the model's own ([`Positions::of`]).
 pub fn predict(
     model: &dyn TabularModel,
+    positions: &Positions,
     patient: &wit::Patient,
 ) -> Result<wit::Prediction, Vec<wit::FieldError>> {
+    let Some(given) = given(positions, patient) else {
+        return Err(vec![wrong_call(positions, patient)]);
+    };
+    let not_declared: Vec<&str> = patient.not_declared.iter().map(String::as_str).collect();
     model
-        .predict_features(&given(patient))
-        .map(|prediction| self::prediction(&prediction))
+        .predict_declared(&given, &not_declared)
+        .map(|prediction| self::prediction(positions, &prediction))
         .map_err(|errors| errors.0.iter().map(field_error).collect())
 }
 
 /// One prediction per patient, in order: the batch form of [`predict`].
 pub fn predict_batch(
     model: &dyn TabularModel,
+    positions: &Positions,
     patients: &[wit::Patient],
 ) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
     patients
         .iter()
-        .map(|patient| predict(model, patient))
+        .map(|patient| predict(model, positions, patient))
         .collect()
 }
 
-/// The WIT patient as the domain's named values.
-pub fn given(patient: &wit::Patient) -> Vec<(&str, FieldValue<'_>)> {
-    patient
+/// The WIT patient as the domain's named values (the declared features given); `None` when it
+/// does not hold one entry per declared feature.
+pub fn given<'p>(
+    positions: &Positions,
+    patient: &'p wit::Patient,
+) -> Option<Vec<(&'static str, FieldValue<'p>)>> {
+    if patient.values.len() != positions.features.len() {
+        return None;
+    }
+    let given = positions
+        .features
         .iter()
-        .map(|given| {
-            let value = match &given.value {
+        .zip(&patient.values)
+        .filter_map(|(name, value)| {
+            let value = match value.as_ref()? {
                 wit::Value::Number(number) => FieldValue::Number(*number),
                 wit::Value::Boolean(flag) => FieldValue::Flag(*flag),
                 wit::Value::Choice(text) => FieldValue::Text(text),
             };
-            (given.name.as_str(), value)
+            Some((*name, value))
         })
-        .collect()
+        .collect();
+    Some(given)
 }
 
-pub fn prediction(prediction: &TabularPrediction) -> wit::Prediction {
+/// The error for a patient of the wrong length: a caller's bug, never a client's.
+fn wrong_call(positions: &Positions, patient: &wit::Patient) -> wit::FieldError {
+    wit::FieldError {
+        feature: String::new(),
+        problem: wit::FieldProblem::WrongType,
+        message: format!(
+            "the call gave {} values for the model's {} features",
+            patient.values.len(),
+            positions.features.len()
+        ),
+    }
+}
+
+/// The index of `name` in `names`, which the model's own description guarantees
+/// (`tests::every_builtin_prediction_crosses_in_its_declared_positions`).
+fn position(names: &[&str], name: &str) -> Option<usize> {
+    names.iter().position(|known| *known == name)
+}
+
+/// The prediction in the contract's positions. A value the description does not place (a
+/// model contradicting its own description, which the tests rule out for the built-in models)
+/// crosses as NaN, which the API shows as `null`, never under another name.
+pub fn prediction(positions: &Positions, prediction: &TabularPrediction) -> wit::Prediction {
+    let placed = |names: &[&'static str], values: &[(&'static str, f64)]| -> Vec<f64> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| match values.get(index) {
+                // The usual case: the model gives its values in its declared order.
+                Some((given, value)) if given == name => *value,
+                _ => values
+                    .iter()
+                    .find(|(given, _)| given == name)
+                    .map_or(f64::NAN, |(_, value)| *value),
+            })
+            .collect()
+    };
     wit::Prediction {
-        outputs: prediction
-            .outputs
-            .iter()
-            .map(|(name, value)| wit::OutputValue {
-                name: (*name).into(),
-                value: wit::Value::Number(*value),
-            })
+        outputs: placed(&positions.outputs, &prediction.outputs)
+            .into_iter()
+            .map(wit::Value::Number)
             .collect(),
-        category: prediction.category.map(Into::into),
+        category: prediction
+            .category
+            .and_then(|name| position(&positions.categories, name))
+            .and_then(|index| u32::try_from(index).ok()),
         confidence: prediction.confidence,
-        contributions: prediction
-            .contributions
-            .iter()
-            .map(|(factor, value)| wit::Contribution {
-                factor: (*factor).into(),
-                value: *value,
-            })
-            .collect(),
+        contributions: if prediction.contributions.is_empty() {
+            Vec::new()
+        } else {
+            placed(&positions.factors, &prediction.contributions)
+        },
         linear_predictor: prediction.explanation.map(|(lp, _)| lp),
         reference_value: prediction.explanation.map(|(_, reference)| reference),
         warnings: prediction
@@ -165,6 +245,11 @@ pub fn model_info(model: &dyn TabularModel) -> wit::ModelInfo {
             .map(|explanation| wit::ExplanationInfo {
                 scale: explanation.scale.into(),
                 reference_patient: explanation.reference_patient.into(),
+                factors: explanation
+                    .factors
+                    .iter()
+                    .map(|factor| (*factor).into())
+                    .collect(),
             }),
         confidence: description.confidence.map(Into::into),
     }
@@ -236,19 +321,27 @@ macro_rules! model_component {
 
             struct Component;
 
+            /// The model's positions, worked out once per instance (the runtime makes one
+            /// per request).
+            fn positions() -> &'static $crate::Positions {
+                static POSITIONS: ::std::sync::OnceLock<$crate::Positions> =
+                    ::std::sync::OnceLock::new();
+                POSITIONS.get_or_init(|| $crate::Positions::of(&$model))
+            }
+
             impl wit::Guest for Component {
                 fn info() -> wit::ModelInfo {
                     $crate::model_info(&$model)
                 }
 
                 fn predict(patient: wit::Patient) -> Result<wit::Prediction, Vec<wit::FieldError>> {
-                    $crate::predict(&$model, &patient)
+                    $crate::predict(&$model, positions(), &patient)
                 }
 
                 fn predict_batch(
                     patients: Vec<wit::Patient>,
                 ) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
-                    $crate::predict_batch(&$model, &patients)
+                    $crate::predict_batch(&$model, positions(), &patients)
                 }
             }
 

@@ -1,29 +1,60 @@
 use super::*;
 use risk_models::{Kfre, Model, ValueKind};
 
-fn number(name: &str, value: f64) -> wit::FeatureValue {
-    wit::FeatureValue {
-        name: name.into(),
-        value: wit::Value::Number(value),
-    }
+/// A patient by name, as a client sends it; [`wit_patient`] puts it in a model's positions.
+type Named = Vec<(String, wit::Value)>;
+
+fn number(name: &str, value: f64) -> (String, wit::Value) {
+    (name.into(), wit::Value::Number(value))
 }
 
-fn boolean(name: &str, value: bool) -> wit::FeatureValue {
-    wit::FeatureValue {
-        name: name.into(),
-        value: wit::Value::Boolean(value),
-    }
+fn boolean(name: &str, value: bool) -> (String, wit::Value) {
+    (name.into(), wit::Value::Boolean(value))
 }
 
-fn choice(name: &str, value: &str) -> wit::FeatureValue {
-    wit::FeatureValue {
-        name: name.into(),
-        value: wit::Value::Choice(value.into()),
+fn choice(name: &str, value: &str) -> (String, wit::Value) {
+    (name.into(), wit::Value::Choice(value.into()))
+}
+
+/// `named` in `model`'s positions, as the API sends it: the values of the features it
+/// declares in their places, the names of the others apart.
+fn wit_patient(model: &dyn TabularModel, named: &Named) -> wit::Patient {
+    let positions = Positions::of(model);
+    let mut patient = wit::Patient {
+        values: vec![None; positions.features.len()],
+        not_declared: Vec::new(),
+    };
+    for (name, value) in named {
+        match position(&positions.features, name) {
+            Some(index) => patient.values[index] = Some(value.clone()),
+            None => patient.not_declared.push(name.clone()),
+        }
     }
+    patient
+}
+
+/// What the component answers for `named`.
+fn call(model: &dyn TabularModel, named: &Named) -> Result<wit::Prediction, Vec<wit::FieldError>> {
+    predict(model, &Positions::of(model), &wit_patient(model, named))
+}
+
+/// The domain's named values, as `predict_features` takes them.
+fn domain(named: &Named) -> Vec<(&str, FieldValue<'_>)> {
+    named
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                wit::Value::Number(number) => FieldValue::Number(*number),
+                wit::Value::Boolean(flag) => FieldValue::Flag(*flag),
+                wit::Value::Choice(text) => FieldValue::Text(text),
+            };
+            (name.as_str(), value)
+        })
+        .collect()
 }
 
 /// The PCE guideline's worked example (55 years, TC 213, HDL 50, untreated SBP 120).
-fn pce_example(sex: &str, race: &str) -> wit::Patient {
+fn pce_example(sex: &str, race: &str) -> Named {
     vec![
         number("age", 55.0),
         choice("sex", sex),
@@ -38,33 +69,140 @@ fn pce_example(sex: &str, race: &str) -> wit::Patient {
 }
 
 /// `patient` with the values of `changes` replacing (or adding to) its own.
-fn with(mut patient: wit::Patient, changes: Vec<wit::FeatureValue>) -> wit::Patient {
+fn with(mut patient: Named, changes: Named) -> Named {
     for change in changes {
-        patient.retain(|given| given.name != change.name);
+        patient.retain(|(name, _)| *name != change.0);
         patient.push(change);
     }
     patient
 }
 
-fn without(mut patient: wit::Patient, name: &str) -> wit::Patient {
-    patient.retain(|given| given.name != name);
+fn without(mut patient: Named, name: &str) -> Named {
+    patient.retain(|(given, _)| given != name);
     patient
+}
+
+fn numbers(values: &[wit::Value]) -> Vec<f64> {
+    values
+        .iter()
+        .map(|value| match value {
+            wit::Value::Number(number) => *number,
+            _ => f64::NAN,
+        })
+        .collect()
 }
 
 #[test]
 fn the_wit_patient_becomes_the_same_named_values() {
-    let patient = with(
+    let named = with(
         pce_example("female", "african_american"),
         vec![
             choice("cholesterol_unit", "mmol/L"),
             boolean("on_statin", true),
         ],
     );
-    let given = given(&patient);
+    let patient = wit_patient(&Model::Pce2013, &named);
+    assert_eq!(patient.not_declared, ["on_statin"]);
+    let positions = Positions::of(&Model::Pce2013);
+    let given = given(&positions, &patient).unwrap();
+    assert_eq!(given.len(), 10);
     assert_eq!(given[0], ("age", FieldValue::Number(55.0)));
     assert_eq!(given[1], ("sex", FieldValue::Text("female")));
-    assert_eq!(given[9], ("cholesterol_unit", FieldValue::Text("mmol/L")));
-    assert_eq!(given[10], ("on_statin", FieldValue::Flag(true)));
+    assert!(given.contains(&("cholesterol_unit", FieldValue::Text("mmol/L"))));
+}
+
+#[test]
+fn a_patient_of_another_length_is_refused_as_a_wrong_call() {
+    let mut patient = wit_patient(&Model::Pce2013, &pce_example("male", "white"));
+    let declared = patient.values.len();
+    patient.values.pop();
+    let positions = Positions::of(&Model::Pce2013);
+    assert!(given(&positions, &patient).is_none());
+    let errors = predict(&Model::Pce2013, &positions, &patient).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].feature, "");
+    assert_eq!(
+        errors[0].message,
+        format!(
+            "the call gave {} values for the model's {declared} features",
+            declared - 1
+        )
+    );
+}
+
+#[test]
+fn every_builtin_prediction_crosses_in_its_declared_positions() {
+    let examples: [(&dyn TabularModel, Named); 3] = [
+        (&Model::Pce2013, pce_example("male", "white")),
+        (
+            &Model::Prevent2023,
+            with(pce_example("female", "white"), vec![number("egfr", 90.0)]),
+        ),
+        (
+            &Kfre,
+            vec![
+                number("age", 63.0),
+                choice("sex", "female"),
+                number("egfr", 45.0),
+                number("urine_acr", 30.0),
+            ],
+        ),
+    ];
+    for (model, named) in examples {
+        let positions = Positions::of(model);
+        let native = model.predict_features(&domain(&named)).unwrap();
+        let outputs: Vec<&str> = native.outputs.iter().map(|(name, _)| *name).collect();
+        assert_eq!(outputs, positions.outputs, "{}", model.name());
+        let factors: Vec<&str> = native.contributions.iter().map(|(name, _)| *name).collect();
+        assert_eq!(factors, positions.factors, "{}", model.name());
+        let category = native.category.unwrap();
+        assert!(positions.categories.contains(&category), "{}", model.name());
+        let wit = call(model, &named).unwrap();
+        let values: Vec<f64> = native.outputs.iter().map(|(_, value)| *value).collect();
+        assert_eq!(numbers(&wit.outputs), values);
+        let index = wit.category.unwrap() as usize;
+        assert_eq!(positions.categories[index], category);
+    }
+}
+
+#[test]
+fn names_not_declared_are_warned_about_exactly_as_if_given_with_their_values() {
+    // egfr and on_statin are shared cardiovascular fields pce-2013 does not use; urine_acr
+    // and region are the kidney model's; systolic_bp and race are not the kidney model's.
+    let pce = with(
+        pce_example("male", "white"),
+        vec![
+            number("urine_acr", 30.0),
+            boolean("on_statin", true),
+            choice("region", "north_american"),
+            number("egfr", 90.0),
+        ],
+    );
+    let kfre = vec![
+        number("systolic_bp", 120.0),
+        number("age", 63.0),
+        choice("race", "white"),
+        choice("sex", "female"),
+        number("egfr", 45.0),
+        number("urine_acr", 30.0),
+    ];
+    let cases: [(&dyn TabularModel, Named); 2] = [(&Model::Pce2013, pce), (&Kfre, kfre)];
+    for (model, named) in cases {
+        let native = model.predict_features(&domain(&named)).unwrap();
+        let expected: Vec<(&str, &str)> = native
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.message.as_str()))
+            .collect();
+        let wit = call(model, &named).unwrap();
+        let warnings: Vec<(&str, &str)> = wit
+            .warnings
+            .iter()
+            .map(|w| (w.code.as_str(), w.message.as_str()))
+            .collect();
+        assert_eq!(warnings, expected, "{}", model.name());
+        assert!(warnings.len() >= 2, "{}", model.name());
+    }
 }
 
 #[test]
@@ -77,17 +215,21 @@ fn the_kidney_model_is_served_by_the_same_code() {
         choice("urine_acr_unit", "mg/mmol"),
         choice("region", "non_north_american"),
     ];
-    let wit = predict(&Kfre, &patient).unwrap();
-    let outputs: Vec<&str> = wit.outputs.iter().map(|o| o.name.as_str()).collect();
-    assert_eq!(outputs, ["kidney_failure_5y", "kidney_failure_2y"]);
+    let wit = call(&Kfre, &patient).unwrap();
+    assert_eq!(wit.outputs.len(), 2);
     assert_eq!(wit.confidence, None);
     assert_eq!(wit.reference_value, Some(0.0));
     let info = model_info(&Kfre);
     assert_eq!(info.name, "kfre-2016");
     assert_eq!(info.horizon_years, None);
+    let outputs: Vec<&str> = info.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(outputs, ["kidney_failure_5y", "kidney_failure_2y"]);
     let horizons: Vec<Option<u32>> = info.outputs.iter().map(|o| o.horizon_years).collect();
     assert_eq!(horizons, [Some(5), Some(2)]);
-    let errors = predict(&Kfre, &vec![number("egfr", 75.0)]).unwrap_err();
+    let factors = info.explanation.map(|e| e.factors).unwrap_or_default();
+    assert_eq!(factors, ["age", "sex", "egfr", "urine_acr"]);
+    assert_eq!(wit.contributions.len(), 4);
+    let errors = call(&Kfre, &vec![number("egfr", 75.0)]).unwrap_err();
     let refused: Vec<&str> = errors.iter().map(|e| e.feature.as_str()).collect();
     assert_eq!(refused, ["age", "sex", "egfr", "urine_acr"]);
 }
@@ -95,28 +237,24 @@ fn the_kidney_model_is_served_by_the_same_code() {
 #[test]
 fn the_prediction_carries_every_number_of_the_domain_prediction() {
     let patient = pce_example("male", "white");
-    let native = Model::Pce2013.predict_features(&given(&patient)).unwrap();
-    let wit = predict(&Model::Pce2013, &patient).unwrap();
-    assert_eq!(wit.outputs.len(), 1);
-    assert_eq!(wit.outputs[0].name, "ascvd");
-    assert_eq!(
-        wit.outputs[0].value,
-        wit::Value::Number(native.outputs[0].1)
-    );
+    let native = Model::Pce2013.predict_features(&domain(&patient)).unwrap();
+    let wit = call(&Model::Pce2013, &patient).unwrap();
+    assert_eq!(numbers(&wit.outputs), [native.outputs[0].1]);
     assert!((native.outputs[0].1 - 0.05384).abs() < 1e-3);
-    assert_eq!(wit.category.as_deref(), Some("borderline"));
+    let info = model_info(&Model::Pce2013);
+    assert_eq!(info.outputs[0].name, "ascvd");
+    let bands = info.categories.unwrap().bands;
+    assert_eq!(bands[wit.category.unwrap() as usize].name, "borderline");
     let (lp, reference) = native.explanation.unwrap();
     assert_eq!(wit.confidence, native.confidence);
     assert_eq!(wit.linear_predictor, Some(lp));
     assert_eq!(wit.reference_value, Some(reference));
-    let factors: Vec<&str> = wit
-        .contributions
-        .iter()
-        .map(|c| c.factor.as_str())
-        .collect();
+    let factors = info.explanation.unwrap().factors;
     let native_factors: Vec<&str> = Model::Pce2013.factors().iter().map(|f| f.name()).collect();
     assert_eq!(factors, native_factors);
-    let sum: f64 = wit.contributions.iter().map(|c| c.value).sum();
+    let native_values: Vec<f64> = native.contributions.iter().map(|(_, v)| *v).collect();
+    assert_eq!(wit.contributions, native_values);
+    let sum: f64 = wit.contributions.iter().sum();
     let difference = lp - reference;
     assert!((sum - difference).abs() < 1e-9);
     assert!(wit.warnings.is_empty());
@@ -137,15 +275,13 @@ fn prevent_gives_both_outputs_primary_first_and_warns_about_race() {
             boolean("on_statin", false),
         ],
     );
-    let wit = predict(&Model::Prevent2023, &patient).unwrap();
-    let outputs: Vec<&str> = wit.outputs.iter().map(|o| o.name.as_str()).collect();
+    let wit = call(&Model::Prevent2023, &patient).unwrap();
+    let info = model_info(&Model::Prevent2023);
+    let outputs: Vec<&str> = info.outputs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(outputs, ["total_cvd", "ascvd"]);
-    let risk = |index: usize| match wit.outputs[index].value {
-        wit::Value::Number(risk) => risk,
-        _ => f64::NAN,
-    };
-    assert!((risk(0) - 0.1468).abs() < 1e-3);
-    assert!((risk(1) - 0.0920).abs() < 1e-3);
+    let risks = numbers(&wit.outputs);
+    assert!((risks[0] - 0.1468).abs() < 1e-3);
+    assert!((risks[1] - 0.0920).abs() < 1e-3);
     assert_eq!(wit.warnings.len(), 1);
     assert_eq!(wit.warnings[0].code, "field_not_used");
     assert_eq!(
@@ -160,7 +296,7 @@ fn a_name_the_model_does_not_declare_is_ignored_with_a_warning() {
         pce_example("male", "white"),
         vec![number("urine_acr", 30.0)],
     );
-    let wit = predict(&Model::Pce2013, &patient).unwrap();
+    let wit = call(&Model::Pce2013, &patient).unwrap();
     let warnings: Vec<(&str, &str)> = wit
         .warnings
         .iter()
@@ -178,14 +314,14 @@ fn a_name_the_model_does_not_declare_is_ignored_with_a_warning() {
 #[test]
 fn absent_race_is_read_with_the_white_equations_and_a_warning() {
     let patient = without(pce_example("female", "white"), "race");
-    let wit = predict(&Model::Pce2013, &patient).unwrap();
+    let wit = call(&Model::Pce2013, &patient).unwrap();
     let codes: Vec<&str> = wit.warnings.iter().map(|w| w.code.as_str()).collect();
     assert_eq!(codes, ["race_absent_white_equations_used"]);
 }
 
 #[test]
 fn every_missing_field_is_reported_with_the_apis_message() {
-    let errors = predict(&Model::Prevent2023, &Vec::new()).unwrap_err();
+    let errors = call(&Model::Prevent2023, &Vec::new()).unwrap_err();
     let fields: Vec<&str> = errors.iter().map(|e| e.feature.as_str()).collect();
     assert_eq!(
         fields,
@@ -214,7 +350,7 @@ fn out_of_range_carries_the_range_in_canonical_units() {
             choice("cholesterol_unit", "mmol/L"),
         ],
     );
-    let errors = predict(&Model::Pce2013, &patient).unwrap_err();
+    let errors = call(&Model::Pce2013, &patient).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].feature, "total_cholesterol");
     assert_eq!(
@@ -241,7 +377,7 @@ fn a_non_finite_number_or_a_wrong_kind_is_refused_before_validation() {
             number("smoker", 1.0),
         ],
     );
-    let errors = predict(&Model::Pce2013, &patient).unwrap_err();
+    let errors = call(&Model::Pce2013, &patient).unwrap_err();
     let fields: Vec<(&str, &wit::FieldProblem)> = errors
         .iter()
         .map(|e| (e.feature.as_str(), &e.problem))
@@ -261,7 +397,11 @@ fn a_non_finite_number_or_a_wrong_kind_is_refused_before_validation() {
 fn a_batch_answers_each_patient_in_order() {
     let good = pce_example("male", "white");
     let bad = without(good.clone(), "age");
-    let results = predict_batch(&Model::Pce2013, &[good.clone(), bad, good]);
+    let patients: Vec<wit::Patient> = [good.clone(), bad, good]
+        .iter()
+        .map(|named| wit_patient(&Model::Pce2013, named))
+        .collect();
+    let results = predict_batch(&Model::Pce2013, &Positions::of(&Model::Pce2013), &patients);
     let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
     assert_eq!(ok, [true, false, true]);
     assert_eq!(results[0], results[2]);

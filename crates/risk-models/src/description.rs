@@ -108,4 +108,6 @@ pub struct Categories {
 pub struct ExplanationInfo {
     pub scale: &'static str,
     pub reference_patient: &'static str,
+    /// The factors a prediction's contributions are given for, in the order it gives them.
+    pub factors: Vec<&'static str>,
 }

@@ -192,6 +192,29 @@ impl TabularModel for Model {
             warnings,
         })
     }
+
+    fn predict_declared(
+        &self,
+        given: &[(&str, FieldValue<'_>)],
+        not_declared: &[&str],
+    ) -> Result<TabularPrediction, ValidationErrors> {
+        let mut prediction = self.predict_features(given)?;
+        // Given with a value, a shared cardiovascular field this model does not use is
+        // reported by validation, first and in field order; any other name after the model's
+        // own warnings, in the order given (`predict_features`).
+        let is_field = |name: &&str| Field::from_name(name).is_some();
+        let fields = Field::ALL
+            .iter()
+            .filter(|field| not_declared.contains(&field.name()))
+            .map(|field| not_used(Model::name(*self), field.name()));
+        let others = not_declared
+            .iter()
+            .filter(|name| !is_field(name))
+            .map(|name| not_used(Model::name(*self), name));
+        let own = std::mem::take(&mut prediction.warnings);
+        prediction.warnings = fields.chain(own).chain(others).collect();
+        Ok(prediction)
+    }
 }
 
 /// Every model this crate implements.

@@ -66,4 +66,26 @@ pub trait TabularModel: Sync {
         &self,
         given: &[(&str, FieldValue<'_>)],
     ) -> Result<TabularPrediction, ValidationErrors>;
+
+    /// The model contract's form of [`TabularModel::predict_features`]: `given` holds the
+    /// features the model declares, `not_declared` the names of other models' features the
+    /// client sent too, whose values stay with the caller. Answers exactly what
+    /// `predict_features` answers for all of them with their values: each name in
+    /// `not_declared` is ignored with a `field_not_used` warning, in the same place.
+    ///
+    /// The default puts those warnings after the model's own, in the order given, which is
+    /// where a model reading its features with [`crate::features::validate_features`] puts
+    /// them; a model that warns elsewhere overrides it.
+    fn predict_declared(
+        &self,
+        given: &[(&str, FieldValue<'_>)],
+        not_declared: &[&str],
+    ) -> Result<TabularPrediction, ValidationErrors> {
+        let mut prediction = self.predict_features(given)?;
+        let name = self.name();
+        prediction
+            .warnings
+            .extend(not_declared.iter().map(|field| not_used(name, field)));
+        Ok(prediction)
+    }
 }

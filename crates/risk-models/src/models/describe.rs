@@ -37,6 +37,7 @@ impl Model {
             explanation: Some(ExplanationInfo {
                 scale: spec.linear_predictor_scale,
                 reference_patient: spec.reference_patient,
+                factors: self.factors().iter().map(|factor| factor.name()).collect(),
             }),
             confidence: Some(CATEGORY_CONFIDENCE),
         }

@@ -212,6 +212,7 @@ fn description() -> ModelDescription {
             reference_patient: "the development cohort's means the equation is centred on: \
                 age 70.36 years, 56.42 % men, eGFR 36.11 mL/min/1.73 m², urine ACR \
                 exp(5.137) = 170.2 mg/g",
+            factors: FACTORS.to_vec(),
         }),
         confidence: None,
     }
@@ -279,6 +280,9 @@ fn risk(baseline_survival: f64, x: f64) -> f64 {
     -(x.exp() * baseline_survival.ln()).exp_m1()
 }
 
+/// The factors of the linear predictor, in the order its terms (the contributions) are given.
+const FACTORS: [&str; 4] = ["age", "sex", "egfr", "urine_acr"];
+
 /// `(factor, term)`: each factor's term of the linear predictor.
 type Terms = Vec<(&'static str, f64)>;
 
@@ -304,10 +308,10 @@ fn linear_predictor(features: &ValidatedFeatures) -> Result<(f64, Terms), Valida
         0.0
     };
     let terms = vec![
-        ("age", AGE_PER_10_YEARS * (age / 10.0 - AGE_CENTRE)),
-        ("sex", MALE * (male - MALE_CENTRE)),
-        ("egfr", EGFR_PER_5 * (egfr / 5.0 - EGFR_CENTRE)),
-        ("urine_acr", LN_ACR * (acr.ln() - LN_ACR_CENTRE)),
+        (FACTORS[0], AGE_PER_10_YEARS * (age / 10.0 - AGE_CENTRE)),
+        (FACTORS[1], MALE * (male - MALE_CENTRE)),
+        (FACTORS[2], EGFR_PER_5 * (egfr / 5.0 - EGFR_CENTRE)),
+        (FACTORS[3], LN_ACR * (acr.ln() - LN_ACR_CENTRE)),
     ];
     let x: f64 = terms.iter().map(|(_, term)| term).sum();
     Ok((x, terms))
