@@ -56,5 +56,54 @@ fn breakdown(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, predict, breakdown);
+/// A body of 1,000 valid PCE patients, the same every run (a linear congruential generator).
+fn batch_body() -> Vec<u8> {
+    let mut state: u64 = 20_261_204;
+    let mut next = |low: f64, high: f64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        low + (high - low) * ((state >> 11) as f64 / (1u64 << 53) as f64)
+    };
+    let patients: Vec<String> = (0..1000)
+        .map(|_| {
+            let sex = if next(0.0, 1.0) < 0.5 { "female" } else { "male" };
+            let race = if next(0.0, 1.0) < 0.5 { "white" } else { "african_american" };
+            format!(
+                r#"{{"age": {:.0}, "sex": "{sex}", "race": "{race}", "total_cholesterol": {:.0},
+                "hdl_cholesterol": {:.0}, "systolic_bp": {:.0}, "on_bp_treatment": {},
+                "smoker": {}, "diabetic": {}}}"#,
+                next(40.0, 79.0),
+                next(130.0, 320.0),
+                next(20.0, 100.0),
+                next(90.0, 200.0),
+                next(0.0, 1.0) < 0.3,
+                next(0.0, 1.0) < 0.2,
+                next(0.0, 1.0) < 0.1,
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"instances": [{}], "model": "pce-2013"}}"#,
+        patients.join(", ")
+    )
+    .into_bytes()
+}
+
+/// A 1,000-patient batch end to end, and its parsing alone (the rest: reading the patients, one
+/// call to the model, serialising 1,000 results).
+fn batch(c: &mut Criterion) {
+    let body = batch_body();
+    c.bench_function("predict_body/pce-2013-batch-1000", |b| {
+        b.iter(|| {
+            let catalog = Catalog::linked();
+            black_box(predict_body(&catalog, black_box(&body)).expect("valid body"))
+        })
+    });
+    c.bench_function("breakdown/batch-1000-parse-json", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(&body)).expect("valid JSON"))
+    });
+}
+
+criterion_group!(benches, predict, breakdown, batch);
 criterion_main!(benches);
