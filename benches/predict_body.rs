@@ -67,8 +67,16 @@ fn batch_body() -> Vec<u8> {
     };
     let patients: Vec<String> = (0..1000)
         .map(|_| {
-            let sex = if next(0.0, 1.0) < 0.5 { "female" } else { "male" };
-            let race = if next(0.0, 1.0) < 0.5 { "white" } else { "african_american" };
+            let sex = if next(0.0, 1.0) < 0.5 {
+                "female"
+            } else {
+                "male"
+            };
+            let race = if next(0.0, 1.0) < 0.5 {
+                "white"
+            } else {
+                "african_american"
+            };
             format!(
                 r#"{{"age": {:.0}, "sex": "{sex}", "race": "{race}", "total_cholesterol": {:.0},
                 "hdl_cholesterol": {:.0}, "systolic_bp": {:.0}, "on_bp_treatment": {},
