@@ -43,13 +43,15 @@ build_api() {
   mapfile -t models < <(listed_models)
   # The built-in models need no WASI at all, so they are plain wasm32 modules wrapped as
   # components; any other listed component must already be there.
-  local crates=() model name
+  local crates=() onnx=() model name
   for model in "${models[@]}"; do
     name=$(basename "$model" .wasm)
     if [ -d "crates/models/$name" ]; then
       crates+=(-p "$name-component")
+    elif [ -f "models/$name/model.toml" ]; then
+      onnx+=("$model")
     elif [ ! -f "$model" ]; then
-      echo "error: spin.toml lists $model, which does not exist and has no crate under crates/models/" >&2
+      echo "error: spin.toml lists $model, which does not exist and has no crate under crates/models/ or models/$name/model.toml" >&2
       exit 1
     fi
   done
@@ -63,6 +65,15 @@ build_api() {
       wasm-tools component new "target/wasm32-unknown-unknown/release/${name//-/_}_component.wasm" \
         -o "$model"
     fi
+  done
+  # Users' ONNX models: the one generic crate, built once per model with its description
+  # (crates/onnx-component/build.rs checks it and writes the model in as static data).
+  for model in "${onnx[@]}"; do
+    name=$(basename "$model" .wasm)
+    ONNX_MODEL="$PWD/models/$name/model.toml" \
+      cargo build --target wasm32-unknown-unknown --release -p onnx-model-component
+    wasm-tools component new target/wasm32-unknown-unknown/release/onnx_model_component.wasm \
+      -o "$model"
   done
   # API_FEATURES: cargo features of the HTTP component, for diagnostic builds only
   # (scripts/bench-guest-timing.sh: server-timing).

@@ -141,7 +141,7 @@ impl Catalog {
         self.features.get_or_init(|| {
             let mut union: Vec<Feature> = Vec::new();
             for model in self.models() {
-                for feature in &model.info().features {
+                for feature in model.info().features.iter() {
                     if union.iter().all(|known| known.name != feature.name) {
                         union.push(feature.clone());
                     }

@@ -152,7 +152,7 @@ fn per_model_requests(document: &mut Value, models: &Models<'_>) -> Option<()> {
 }
 
 fn model_versions<'a>(models: &'a Models<'_>) -> Vec<&'a str> {
-    let mut versions: Vec<&str> = models.iter().map(|m| m.info().version.as_str()).collect();
+    let mut versions: Vec<&str> = models.iter().map(|m| m.info().version.as_ref()).collect();
     versions.sort_unstable();
     versions.dedup();
     versions
@@ -171,7 +171,7 @@ fn example_patient(model: &ServedModel<'_>) -> Value {
             FeatureKind::Boolean { .. } => json!(false),
             FeatureKind::Choice { allowed, .. } => json!(allowed.first()),
         };
-        patient.insert(feature.name.clone(), value);
+        patient.insert(feature.name.to_string(), value);
     }
     Value::Object(patient)
 }
@@ -180,9 +180,9 @@ fn example_patient(model: &ServedModel<'_>) -> Value {
 fn category_names(models: &Models<'_>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for model in models {
-        for band in model.info().categories.iter().flat_map(|c| &c.bands) {
-            if !names.contains(&band.name) {
-                names.push(band.name.clone());
+        for band in model.info().categories.iter().flat_map(|c| c.bands.iter()) {
+            if !names.iter().any(|name| *name == band.name) {
+                names.push(band.name.to_string());
             }
         }
     }
@@ -196,8 +196,9 @@ fn confidence_meanings(models: &Models<'_>) -> String {
         let meaning = model
             .info()
             .confidence
-            .clone()
-            .unwrap_or_else(|| "null: the model gives no confidence.".to_string());
+            .as_deref()
+            .unwrap_or("null: the model gives no confidence.")
+            .to_string();
         match meanings.iter_mut().find(|(m, _)| *m == meaning) {
             Some((_, names)) => names.push(model.name()),
             None => meanings.push((meaning, vec![model.name()])),
@@ -258,10 +259,10 @@ fn patient_schema(models: &Models<'_>, features: &[Feature]) -> Value {
             feature.description,
             usage(models, &feature.name)
         ));
-        properties.insert(feature.name.clone(), schema.clone());
-        for alias in &feature.aliases {
+        properties.insert(feature.name.to_string(), schema.clone());
+        for alias in feature.aliases.iter() {
             schema["description"] = json!(format!("Alias of {}.", feature.name));
-            properties.insert(alias.clone(), schema.clone());
+            properties.insert(alias.to_string(), schema.clone());
         }
     }
     json!({
@@ -281,7 +282,7 @@ fn usage(models: &Models<'_>, name: &str) -> String {
             let feature = model.info().feature(name)?;
             let when_absent = match &feature.kind {
                 FeatureKind::Number(_) => None,
-                FeatureKind::Boolean { when_absent } => Some(when_absent.as_str()),
+                FeatureKind::Boolean { when_absent } => Some(when_absent.as_ref()),
                 FeatureKind::Choice { when_absent, .. } => when_absent.as_deref(),
             };
             let requirement = match (when_absent, feature.required) {

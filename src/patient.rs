@@ -51,7 +51,7 @@ impl<'c> Vocabulary<'c> {
             .catalog
             .features()
             .iter()
-            .map(|feature| feature.name.as_str())
+            .map(|feature| feature.name.as_ref())
             .collect();
         names.join(", ")
     }
@@ -94,10 +94,10 @@ impl<'c> PatientBuilder<'c> {
         // A second value counts only once a first one was accepted (a name and its alias).
         let already = match position {
             Some(index) => self.patient.values[index].is_some(),
-            None => self.patient.not_declared.contains(name),
+            None => self.patient.not_declared.iter().any(|given| given == name),
         };
         if already {
-            let alias = feature.aliases.first().map_or("", String::as_str);
+            let alias = feature.aliases.first().map_or("", |alias| alias.as_ref());
             return Err(format!(
                 "{name} is given more than once ({name} and its alias {alias} are the same field)"
             ));
@@ -122,7 +122,7 @@ impl<'c> PatientBuilder<'c> {
         match position {
             Some(index) => self.patient.values[index] = Some(value),
             // The model ignores another model's feature: only its name goes to the model.
-            None => self.patient.not_declared.push(name.clone()),
+            None => self.patient.not_declared.push(name.to_string()),
         }
         Ok(())
     }
@@ -171,7 +171,7 @@ pub fn read_patient(
         if let Err(detail) = patient.set(feature, given) {
             issues.push(FieldIssue {
                 pointer: child_pointer(pointer, &echoed_name(name)),
-                field: feature.name.clone(),
+                field: feature.name.to_string(),
                 detail,
             });
         }

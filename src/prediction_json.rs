@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::catalog::contract::OutputKind;
+use crate::catalog::contract::{OutputKind, Text};
 use crate::catalog::{ModelInfo, ModelPrediction, ModelWarning, Value};
 use crate::problem::FieldIssue;
 
@@ -47,7 +47,7 @@ impl<'a> PredictionBody<'a> {
         let category = prediction
             .category
             .and_then(|index| info.category(index))
-            .map(|band| band.name.as_str());
+            .map(|band| band.name.as_ref());
         let explanation = info.explanation.as_ref().and_then(|explanation| {
             Some(Explanation {
                 outcome: info.primary_output(),
@@ -134,7 +134,7 @@ struct Explanation<'a> {
 /// `{"<factor>": contribution, ...}` in the model's factor order.
 #[derive(Debug)]
 struct Pairs<'a> {
-    factors: &'a [String],
+    factors: &'a [Text],
     values: &'a [f64],
 }
 

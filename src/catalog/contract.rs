@@ -2,24 +2,33 @@
 //! meaning is documented) as plain Rust, independent of any bindings: what the rest of the
 //! crate sees of a model.
 
+use std::borrow::Cow;
+
+/// Text a model declares: borrowed from a description compiled in at build time (static data,
+/// nothing built per request), or owned when read from a component's `info()`.
+pub type Text = Cow<'static, str>;
+
+/// A list a model declares, borrowed or owned as [`Text`] is.
+pub type List<T> = Cow<'static, [T]>;
+
 /// What a model declares about itself (`model-info`), as it declared it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelInfo {
-    pub name: String,
-    pub version: String,
-    pub title: String,
-    pub citation: String,
-    pub population: String,
+    pub name: Text,
+    pub version: Text,
+    pub title: Text,
+    pub citation: Text,
+    pub population: Text,
     /// The horizon shared by every output, when they share one.
     pub horizon_years: Option<u32>,
     /// In documentation order.
-    pub features: Vec<Feature>,
+    pub features: List<Feature>,
     /// The primary output first.
-    pub outputs: Vec<Output>,
+    pub outputs: List<Output>,
     pub categories: Option<Categories>,
     pub explanation: Option<ExplanationInfo>,
     /// What a prediction's confidence means, when the model gives one.
-    pub confidence: Option<String>,
+    pub confidence: Option<Text>,
 }
 
 impl ModelInfo {
@@ -46,9 +55,9 @@ impl ModelInfo {
 /// One input a model accepts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feature {
-    pub name: String,
-    pub aliases: Vec<String>,
-    pub description: String,
+    pub name: Text,
+    pub aliases: List<Text>,
+    pub description: Text,
     pub kind: FeatureKind,
     pub required: bool,
 }
@@ -64,24 +73,24 @@ impl Feature {
 pub enum FeatureKind {
     Number(NumberFeature),
     Boolean {
-        when_absent: String,
+        when_absent: Text,
     },
     Choice {
-        allowed: Vec<String>,
-        when_absent: Option<String>,
+        allowed: List<Text>,
+        when_absent: Option<Text>,
     },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumberFeature {
     /// The canonical unit's symbol.
-    pub unit: String,
+    pub unit: Text,
     /// The validated range `(min, max)`, in the canonical unit.
     pub range: Option<(f64, f64)>,
     /// `(unit, factor)`: canonical = value × factor.
-    pub alternative_units: Vec<(String, f64)>,
+    pub alternative_units: List<(Text, f64)>,
     /// The choice feature naming this number's unit.
-    pub unit_selector: Option<String>,
+    pub unit_selector: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +102,8 @@ pub enum OutputKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
-    pub name: String,
-    pub description: String,
+    pub name: Text,
+    pub description: Text,
     pub kind: OutputKind,
     pub horizon_years: Option<u32>,
 }
@@ -102,23 +111,23 @@ pub struct Output {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Categories {
     /// In increasing order of `lower_bound`.
-    pub bands: Vec<Category>,
-    pub source: String,
+    pub bands: List<Category>,
+    pub source: Text,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Category {
-    pub name: String,
-    pub label: String,
+    pub name: Text,
+    pub label: Text,
     pub lower_bound: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplanationInfo {
-    pub scale: String,
-    pub reference_patient: String,
+    pub scale: Text,
+    pub reference_patient: Text,
     /// The factors a prediction's contributions are given for, in that order.
-    pub factors: Vec<String>,
+    pub factors: List<Text>,
 }
 
 /// A feature's (or an output's) value.

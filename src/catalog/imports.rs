@@ -13,10 +13,13 @@ wit_bindgen::generate!({
 
 wit_conversions!(healthcare::model::model);
 
-/// What the built-in listed models' `info()` answers, generated at build time (`build.rs`):
-/// asking each model component for it on every request would make every instance build and
-/// copy its whole description.
+/// What the listed models this repository builds declare in `info()`, generated at build time
+/// as static data (`build.rs`): asking each model component for it on every request would make
+/// every instance build and copy its whole description.
 mod static_info {
+    #[allow(unused_imports)]
+    use std::borrow::Cow;
+
     #[allow(unused_imports)]
     use crate::catalog::contract::{
         Categories, Category, ExplanationInfo, Feature, FeatureKind, ModelInfo, NumberFeature,

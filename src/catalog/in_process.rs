@@ -1,8 +1,8 @@
-//! Natively, each built-in model that `spin.toml` lists is called in-process through
-//! `model-component`, the code every built-in model component runs, with the same WIT types
-//! and conversions as the WebAssembly imports.
-
-use std::sync::OnceLock;
+//! Natively, each model that `spin.toml` lists and this repository builds is called in-process
+//! through `model-component`, the code every model component runs, with the same WIT types and
+//! conversions as the WebAssembly imports: a built-in equation (`crates/models/<name>`) or a
+//! user's ONNX model (`models/<name>/model.toml`, compiled in by `build.rs` exactly as its
+//! component's build step writes it).
 
 use super::wit_conversions::wit_conversions;
 use super::Link;
@@ -11,7 +11,7 @@ wit_conversions!(model_component::wit);
 
 /// The built-in model named `name` (a listed model with a crate under `crates/models/`, as
 /// `build.rs` checked).
-fn model(name: &str) -> &'static dyn risk_models::TabularModel {
+fn builtin(name: &str) -> &'static dyn risk_models::TabularModel {
     match risk_models::models::builtin(name) {
         Some(model) => model,
         // build.rs lists only models with a crate under crates/models/, whose crate is named
@@ -20,37 +20,25 @@ fn model(name: &str) -> &'static dyn risk_models::TabularModel {
     }
 }
 
-/// The positions of the built-in model named `name`, worked out once.
-fn positions(name: &str) -> &'static model_component::Positions {
-    static POSITIONS: OnceLock<Vec<(&'static str, model_component::Positions)>> = OnceLock::new();
-    let all = POSITIONS.get_or_init(|| {
-        risk_models::models::BUILTIN
-            .iter()
-            .map(|model| (model.name(), model_component::Positions::of(*model)))
-            .collect()
-    });
-    match all.iter().find(|(model, _)| *model == name) {
-        Some((_, positions)) => positions,
-        None => panic!("{name} has a crate under crates/models/ but is no built-in model"),
-    }
-}
-
-/// One in-process model, under the import name the WebAssembly build gives it.
+/// One in-process model (`$model`: a `&'static dyn TabularModel` expression), under the import
+/// name the WebAssembly build gives it. Its positions are worked out once.
 macro_rules! in_process {
-    ($name:expr, $import:expr) => {
+    ($model:expr, $import:expr) => {
         Link {
             import: $import,
-            info: || model_info(model_component::model_info(model($name))),
-            declared: || model_info(model_component::model_info(model($name))),
+            info: || model_info(model_component::model_info($model)),
+            declared: || model_info(model_component::model_info($model)),
             predict: |input| {
-                predict_result(model_component::predict(
-                    model($name),
-                    positions($name),
-                    &patient(input),
-                ))
+                static POSITIONS: std::sync::OnceLock<model_component::Positions> =
+                    std::sync::OnceLock::new();
+                let positions = POSITIONS.get_or_init(|| model_component::Positions::of($model));
+                predict_result(model_component::predict($model, positions, &patient(input)))
             },
             predict_batch: |inputs| {
-                model_component::predict_batch(model($name), positions($name), &patients(inputs))
+                static POSITIONS: std::sync::OnceLock<model_component::Positions> =
+                    std::sync::OnceLock::new();
+                let positions = POSITIONS.get_or_init(|| model_component::Positions::of($model));
+                model_component::predict_batch($model, positions, &patients(inputs))
                     .into_iter()
                     .map(predict_result)
                     .collect()

@@ -161,15 +161,15 @@ static NAMELESS: &[Link] = &[
 
 fn nameless() -> super::ModelInfo {
     super::ModelInfo {
-        name: String::new(),
+        name: "".into(),
         ..(super::in_process::LINKS[0].info)()
     }
 }
 
 fn outputless() -> super::ModelInfo {
     super::ModelInfo {
-        name: "outputless".to_string(),
-        outputs: Vec::new(),
+        name: "outputless".into(),
+        outputs: Vec::new().into(),
         ..(super::in_process::LINKS[0].info)()
     }
 }
@@ -214,12 +214,12 @@ fn a_model_declaring_no_name_or_no_output_is_a_wiring_problem() {
 #[test]
 fn the_catalog_knows_every_feature_of_every_model_once() {
     let catalog = Catalog::linked();
-    let names: Vec<&str> = catalog.features().iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = catalog.features().iter().map(|f| f.name.as_ref()).collect();
     let mut expected: Vec<String> = Vec::new();
     for model in catalog.models() {
-        for feature in &model.info().features {
-            if !expected.contains(&feature.name) {
-                expected.push(feature.name.clone());
+        for feature in model.info().features.iter() {
+            if !expected.iter().any(|name| *name == feature.name) {
+                expected.push(feature.name.to_string());
             }
         }
     }
@@ -267,18 +267,18 @@ fn declared_words(catalog: &Catalog) -> Vec<String> {
     let mut words = Vec::new();
     for model in catalog.models() {
         let info = model.info();
-        words.push(info.name.clone());
-        words.extend(info.outputs.iter().map(|o| o.name.clone()));
-        for category in info.categories.iter().flat_map(|c| &c.bands) {
-            words.push(category.name.clone());
+        words.push(info.name.to_string());
+        words.extend(info.outputs.iter().map(|o| o.name.to_string()));
+        for category in info.categories.iter().flat_map(|c| c.bands.iter()) {
+            words.push(category.name.to_string());
         }
-        for feature in &info.features {
-            words.push(feature.name.clone());
-            words.extend(feature.aliases.iter().cloned());
+        for feature in info.features.iter() {
+            words.push(feature.name.to_string());
+            words.extend(feature.aliases.iter().map(|a| a.to_string()));
             match &feature.kind {
                 FeatureKind::Number(number) => {
-                    words.push(number.unit.clone());
-                    words.extend(number.alternative_units.iter().map(|(u, _)| u.clone()));
+                    words.push(number.unit.to_string());
+                    words.extend(number.alternative_units.iter().map(|(u, _)| u.to_string()));
                     if let Some((min, max)) = number.range {
                         words.push(format!("{min}-{max}"));
                         words.push(format!("{min} to {max}"));
@@ -370,6 +370,9 @@ fn a_mention_is_a_whole_word() {
 /// What build.rs generates for the built-in models (the WebAssembly build uses it instead of
 /// calling `info()` on every request).
 mod generated {
+    #[allow(unused_imports)]
+    use std::borrow::Cow;
+
     #[allow(unused_imports)]
     use crate::catalog::contract::{
         Categories, Category, ExplanationInfo, Feature, FeatureKind, ModelInfo, NumberFeature,

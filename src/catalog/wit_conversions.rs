@@ -11,9 +11,9 @@ macro_rules! wit_conversions {
         use $wit as wit;
 
         use $crate::catalog::contract::{
-            Categories, Category, ExplanationInfo, Feature, FeatureKind, ModelFieldError,
+            Categories, Category, ExplanationInfo, Feature, FeatureKind, List, ModelFieldError,
             ModelInfo, ModelPrediction, ModelWarning, NumberFeature, Output, OutputKind, Patient,
-            PredictResult, Value,
+            PredictResult, Text, Value,
         };
 
         pub fn patient(patient: &Patient) -> wit::Patient {
@@ -66,28 +66,34 @@ macro_rules! wit_conversions {
             }
         }
 
+        /// Owned texts as the contract's list.
+        fn texts(texts: Vec<String>) -> List<Text> {
+            texts.into_iter().map(Text::from).collect::<Vec<_>>().into()
+        }
+
         fn feature(feature: wit::Feature) -> Feature {
             Feature {
-                name: feature.name,
-                aliases: feature.aliases,
-                description: feature.description,
+                name: feature.name.into(),
+                aliases: texts(feature.aliases),
+                description: feature.description.into(),
                 kind: match feature.kind {
                     wit::FeatureKind::Number(number) => FeatureKind::Number(NumberFeature {
-                        unit: number.unit,
+                        unit: number.unit.into(),
                         range: number.range.map(|range| (range.min, range.max)),
                         alternative_units: number
                             .alternative_units
                             .into_iter()
-                            .map(|conversion| (conversion.unit, conversion.factor))
-                            .collect(),
-                        unit_selector: number.unit_selector,
+                            .map(|conversion| (conversion.unit.into(), conversion.factor))
+                            .collect::<Vec<_>>()
+                            .into(),
+                        unit_selector: number.unit_selector.map(Into::into),
                     }),
                     wit::FeatureKind::Boolean(boolean) => FeatureKind::Boolean {
-                        when_absent: boolean.when_absent,
+                        when_absent: boolean.when_absent.into(),
                     },
                     wit::FeatureKind::Choice(choice) => FeatureKind::Choice {
-                        allowed: choice.allowed,
-                        when_absent: choice.when_absent,
+                        allowed: texts(choice.allowed),
+                        when_absent: choice.when_absent.map(Into::into),
                     },
                 },
                 required: feature.required,
@@ -96,19 +102,24 @@ macro_rules! wit_conversions {
 
         pub fn model_info(info: wit::ModelInfo) -> ModelInfo {
             ModelInfo {
-                name: info.name,
-                version: info.version,
-                title: info.title,
-                citation: info.citation,
-                population: info.population,
+                name: info.name.into(),
+                version: info.version.into(),
+                title: info.title.into(),
+                citation: info.citation.into(),
+                population: info.population.into(),
                 horizon_years: info.horizon_years,
-                features: info.features.into_iter().map(feature).collect(),
+                features: info
+                    .features
+                    .into_iter()
+                    .map(feature)
+                    .collect::<Vec<_>>()
+                    .into(),
                 outputs: info
                     .outputs
                     .into_iter()
                     .map(|output| Output {
-                        name: output.name,
-                        description: output.description,
+                        name: output.name.into(),
+                        description: output.description.into(),
                         kind: match output.kind {
                             wit::OutputKind::Probability => OutputKind::Probability,
                             wit::OutputKind::Score => OutputKind::Score,
@@ -116,25 +127,27 @@ macro_rules! wit_conversions {
                         },
                         horizon_years: output.horizon_years,
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+                    .into(),
                 categories: info.categories.map(|categories| Categories {
                     bands: categories
                         .bands
                         .into_iter()
                         .map(|band| Category {
-                            name: band.name,
-                            label: band.label,
+                            name: band.name.into(),
+                            label: band.label.into(),
                             lower_bound: band.lower_bound,
                         })
-                        .collect(),
-                    source: categories.source,
+                        .collect::<Vec<_>>()
+                        .into(),
+                    source: categories.source.into(),
                 }),
                 explanation: info.explanation.map(|explanation| ExplanationInfo {
-                    scale: explanation.scale,
-                    reference_patient: explanation.reference_patient,
-                    factors: explanation.factors,
+                    scale: explanation.scale.into(),
+                    reference_patient: explanation.reference_patient.into(),
+                    factors: texts(explanation.factors),
                 }),
-                confidence: info.confidence,
+                confidence: info.confidence.map(Into::into),
             }
         }
 

@@ -179,7 +179,7 @@ fn output_data<'a>(
                 .map(|p| {
                     p.category
                         .and_then(|index| info.category(index))
-                        .map_or("", |band| band.name.as_str())
+                        .map_or("", |band| band.name.as_ref())
                 })
                 .collect(),
         ),

@@ -38,7 +38,7 @@ pub fn output_tensors(info: &ModelInfo) -> Vec<(String, Datatype, OutputTensor)>
         tensors.push(("risk".to_string(), Datatype::Fp64, OutputTensor::Primary));
     }
     for (index, output) in info.outputs.iter().enumerate() {
-        let name = output.name.clone();
+        let name = output.name.to_string();
         tensors.push(match output.kind {
             OutputKind::Probability => (
                 format!("{name}_risk"),

@@ -78,7 +78,7 @@ pub fn predict_request(templates: &Templates, model: ServedModel<'_>, is_default
 /// One patient for `model`: its own features, their kinds, validated ranges (in the unit the
 /// client chose) and which are required.
 pub fn patient(templates: &Templates, model: ServedModel<'_>) -> Value {
-    let features = &model.info().features;
+    let features: &[Feature] = &model.info().features;
     let mut schema = templates.get("patient");
     schema["description"] = format!(
         "A patient for {}; null means absent. Ranges of numbers with a unit selector depend on \
@@ -89,7 +89,7 @@ pub fn patient(templates: &Templates, model: ServedModel<'_>) -> Value {
     let mut unit_rules = Vec::new();
     for feature in features {
         let mut property = value_schema(feature, feature.required);
-        property["description"] = feature.description.clone().into();
+        property["description"] = feature.description.as_ref().into();
         if let FeatureKind::Number(number) = &feature.kind {
             match (&number.unit_selector, number.range) {
                 (Some(selector), Some(range)) => {
@@ -102,12 +102,12 @@ pub fn patient(templates: &Templates, model: ServedModel<'_>) -> Value {
                 _ => {}
             }
         }
-        schema["properties"][&feature.name] = property;
+        schema["properties"][feature.name.as_ref()] = property;
     }
     schema["required"] = features
         .iter()
         .filter(|f| f.required)
-        .map(|f| Value::from(f.name.as_str()))
+        .map(|f| Value::from(f.name.as_ref()))
         .collect();
     if !unit_rules.is_empty() {
         schema["allOf"] = Value::Array(unit_rules);
@@ -125,7 +125,7 @@ fn value_schema(feature: &Feature, required: bool) -> Value {
     let mut schema = Map::new();
     match allowed {
         Some(allowed) => {
-            let mut values: Vec<Value> = allowed.iter().map(|v| v.as_str().into()).collect();
+            let mut values: Vec<Value> = allowed.iter().map(|v| v.as_ref().into()).collect();
             if !required {
                 values.push(Value::Null);
             }
@@ -154,13 +154,14 @@ fn unit_rules_for(
     let rule = |condition: Value, min: f64, max: f64| {
         let mut rule = templates.get("unit_rule");
         rule["if"] = condition;
-        rule["then"]["properties"][&feature.name] = json!({ "minimum": min, "maximum": max });
+        rule["then"]["properties"][feature.name.as_ref()] =
+            json!({ "minimum": min, "maximum": max });
         rule
     };
     let alternatives: Vec<Value> = number
         .alternative_units
         .iter()
-        .map(|(unit, _)| unit.as_str().into())
+        .map(|(unit, _)| unit.as_ref().into())
         .collect();
     let selects = |values: Value| {
         let mut condition = templates.get("unit_rule")["if"].clone();
@@ -170,7 +171,7 @@ fn unit_rules_for(
     };
     let canonical = json!({ "not": selects(json!({ "enum": alternatives })) });
     let mut rules = vec![rule(canonical, min, max)];
-    for (unit, factor) in &number.alternative_units {
+    for (unit, factor) in number.alternative_units.iter() {
         let condition = selects(json!({ "const": unit }));
         rules.push(rule(
             condition,
@@ -195,14 +196,14 @@ pub fn infer_request(templates: &Templates, model: ServedModel<'_>) -> Value {
     let info = model.info();
     // A unit selector's alternative units: the tensors document the canonical unit only.
     let mut excluded: Vec<(&str, &str)> = Vec::new();
-    for feature in &info.features {
+    for feature in info.features.iter() {
         if let FeatureKind::Number(number) = &feature.kind {
             if let Some(selector) = &number.unit_selector {
                 excluded.extend(
                     number
                         .alternative_units
                         .iter()
-                        .map(|(unit, _)| (selector.as_str(), unit.as_str())),
+                        .map(|(unit, _)| (selector.as_ref(), unit.as_ref())),
                 );
             }
         }
@@ -248,8 +249,8 @@ fn tensor(templates: &Templates, feature: &Feature, excluded: &[&str]) -> Value 
             // are in it.
             let values: Vec<Value> = allowed
                 .iter()
-                .filter(|value| !excluded.contains(&value.as_str()))
-                .map(|value| value.as_str().into())
+                .filter(|value| !excluded.contains(&value.as_ref()))
+                .map(|value| value.as_ref().into())
                 .collect();
             json!({ "enum": values })
         }

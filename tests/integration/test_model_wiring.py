@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.support.paths import HTTP_WASM, MANIFEST, MODEL_WASMS, ROOT
+from tests.support.patients import BREAST_CANCER_PATIENT
 from tests.support.service import serve_component
 from tests.support.spin import RUNTIME, manifest_copy, start_spin
 
@@ -27,7 +28,8 @@ CV_PATIENT = {
 }
 # One patient each model accepts.
 KFRE_PATIENT = {"age": 63, "sex": "female", "egfr": 45, "urine_acr": 30, "region": "north_american"}
-PATIENTS = {"pce-2013": CV_PATIENT, "prevent-2023": CV_PATIENT, "kfre-2016": KFRE_PATIENT}
+PATIENTS = {"pce-2013": CV_PATIENT, "prevent-2023": CV_PATIENT, "kfre-2016": KFRE_PATIENT,
+            "breast-cancer-lr": BREAST_CANCER_PATIENT}
 PATIENT = CV_PATIENT
 DEFAULT_IMPORT = "model0"
 COMPOSITION = ROOT / "target" / "generated" / "api.wac"

@@ -18,6 +18,8 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests.support.patients import BREAST_CANCER_PATIENT
+
 TIMEOUT = 15
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -33,12 +35,14 @@ PREVENT_PATIENT = {
     "on_bp_treatment": True, "smoker": False, "diabetic": True, "egfr": 90, "on_statin": False,
 }
 KFRE_PATIENT = {"age": 63, "sex": "female", "egfr": 45, "urine_acr": 30, "region": "north_american"}
-PATIENT = {"pce-2013": PCE_PATIENT, "prevent-2023": PREVENT_PATIENT, "kfre-2016": KFRE_PATIENT}
+PATIENT = {"pce-2013": PCE_PATIENT, "prevent-2023": PREVENT_PATIENT, "kfre-2016": KFRE_PATIENT,
+           "breast-cancer-lr": BREAST_CANCER_PATIENT}
 DATATYPE = {
     **dict.fromkeys(["age", "total_cholesterol", "hdl_cholesterol", "systolic_bp", "egfr",
                      "urine_acr"], "FP64"),
     **dict.fromkeys(["on_bp_treatment", "smoker", "diabetic", "on_statin"], "BOOL"),
     **dict.fromkeys(["sex", "race", "cholesterol_unit", "urine_acr_unit", "region"], "BYTES"),
+    **dict.fromkeys(BREAST_CANCER_PATIENT, "FP64"),
 }
 
 

@@ -234,6 +234,7 @@ pub fn model_info(model: &dyn TabularModel) -> wit::ModelInfo {
                 description: output.description.into(),
                 kind: match output.kind {
                     OutputKind::Probability => wit::OutputKind::Probability,
+                    OutputKind::Score => wit::OutputKind::Score,
                 },
                 horizon_years: output.horizon_years,
             })

@@ -78,6 +78,8 @@ pub struct NumberFeature {
 pub enum OutputKind {
     /// A probability over `horizon_years`, in [0, 1].
     Probability,
+    /// A score on the model's own scale (a user's regression model).
+    Score,
 }
 
 #[derive(Debug, Clone, PartialEq)]

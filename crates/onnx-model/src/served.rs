@@ -1,0 +1,134 @@
+//! An ONNX model as a [`TabularModel`]: its description as the user wrote it (compiled in by
+//! the build step), the patient's values checked against it like every other model's
+//! (`risk_models::features::validate_features`: kinds, required features, validated ranges,
+//! every refused feature at once), the row fed to the plan in the columns the description
+//! maps, and the declared output read from the plan's result.
+
+use risk_models::description::ModelDescription;
+use risk_models::features::{validate_features, ValidatedFeatures};
+use risk_models::problem::{FieldError, FieldProblem};
+use risk_models::tabular::{not_used, TabularModel, TabularPrediction, TabularWarning};
+use risk_models::{FieldValue, ValidationErrors};
+
+use crate::eval::evaluate;
+use crate::plan::Plan;
+
+/// How a feature's value becomes the number in its column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Encoding {
+    /// The number, in the description's unit.
+    Number,
+    /// 1 or 0; absent: `when_absent` when the description gives one (otherwise required).
+    Boolean { when_absent: Option<bool> },
+    /// The number each allowed value stands for; absent: the value named, if any.
+    Choice {
+        values: &'static [(&'static str, f32)],
+        when_absent: Option<&'static str>,
+    },
+}
+
+/// One feature, in the description's order: its name, where it goes and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Input {
+    pub name: &'static str,
+    pub column: usize,
+    pub encoding: Encoding,
+}
+
+/// A served ONNX model: everything is static data the build step wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct OnnxModel {
+    pub name: &'static str,
+    pub describe: fn() -> ModelDescription,
+    pub plan: &'static Plan<'static>,
+    pub inputs: &'static [Input],
+    /// The column of the plan's output that is the declared output.
+    pub output_column: usize,
+    pub output_name: &'static str,
+    /// Category names and their inclusive lower bounds, increasing.
+    pub bands: &'static [(&'static str, f64)],
+}
+
+impl OnnxModel {
+    /// The input row, from validated values.
+    fn row(&self, features: &ValidatedFeatures) -> Result<Vec<f32>, ValidationErrors> {
+        let mut row = vec![0.0f32; self.plan.input_width];
+        for input in self.inputs {
+            let number = match input.encoding {
+                Encoding::Number => features.number(input.name).map(|n| n as f32),
+                Encoding::Boolean { when_absent } => features
+                    .boolean(input.name)
+                    .or(when_absent)
+                    .map(|flag| if flag { 1.0 } else { 0.0 }),
+                Encoding::Choice {
+                    values,
+                    when_absent,
+                } => features
+                    .choice(input.name)
+                    .or(when_absent)
+                    .and_then(|chosen| values.iter().find(|(v, _)| *v == chosen))
+                    .map(|(_, number)| *number),
+            };
+            // Validation refuses a patient without a required feature; a feature that is
+            // absent here had no value and no meaning for its absence: refused as missing.
+            let number = number.ok_or_else(|| {
+                ValidationErrors(vec![FieldError::new(input.name, FieldProblem::Missing)])
+            })?;
+            *row.get_mut(input.column).ok_or_else(|| {
+                ValidationErrors(vec![FieldError::new(input.name, FieldProblem::Missing)])
+            })? = number;
+        }
+        Ok(row)
+    }
+}
+
+impl TabularModel for OnnxModel {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn describe(&self) -> ModelDescription {
+        (self.describe)()
+    }
+
+    fn predict_features(
+        &self,
+        given: &[(&str, FieldValue<'_>)],
+    ) -> Result<TabularPrediction, ValidationErrors> {
+        let description = self.describe();
+        let features = validate_features(&description, given)?;
+        let row = self.row(&features)?;
+        // The build step evaluated this plan on a row of its own before writing it: a failure
+        // here is a broken build, refused like a missing output rather than a panic.
+        let output = evaluate(self.plan, &row)
+            .ok()
+            .and_then(|scores| scores.get(self.output_column).copied())
+            .ok_or_else(|| {
+                ValidationErrors(vec![FieldError::new(
+                    self.output_name,
+                    FieldProblem::Missing,
+                )])
+            })?;
+        let value = f64::from(output);
+        let category = self
+            .bands
+            .iter()
+            .rev()
+            .find(|(_, from)| value >= *from)
+            .or(self.bands.first())
+            .map(|(name, _)| *name);
+        let warnings: Vec<TabularWarning> = features
+            .not_declared
+            .iter()
+            .map(|name| not_used(self.name, name))
+            .collect();
+        Ok(TabularPrediction {
+            outputs: vec![(self.output_name, value)],
+            category,
+            confidence: None,
+            contributions: Vec::new(),
+            explanation: None,
+            warnings,
+        })
+    }
+}
