@@ -12,7 +12,9 @@ onnxmltools 1.16.0, lightgbm 4.7.0, xgboost 3.2.0, onnxruntime 1.32.0, onnx.
 
 Writes, per kind (lr, gbm, rf, mlp, lgbm, xgb): `<kind>.onnx` and `<kind>.probabilities.f32`
 (onnxruntime's `probabilities` output, 1,000 × 2 float32, little-endian, row-major); once:
-`inputs.f32` (the 1,000 inputs, 1,000 × 30 float32) and `versions.json`.
+`inputs.f32` (the 1,000 inputs, 1,000 × 30 float32), `versions.json`, and `lr-zipmap.onnx`
+(the logistic regression exported with skl2onnx's defaults: through ZipMap, which the engine
+refuses).
 """
 
 import json
@@ -66,6 +68,18 @@ def train_and_export(X, y):
     return exported
 
 
+def zipmap_model(X, y):
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(X, y)
+    return to_onnx(model, initial_types=[("float_input", FloatTensorType([None, X.shape[1]]))],
+                   target_opset={"": 18, "ai.onnx.ml": 3})
+
+
 def inputs_like(X, rng):
     """Training rows resampled, each column jittered by 5 % of its standard deviation, kept
     inside the column's training range."""
@@ -88,7 +102,11 @@ def main(out: Path):
     X = X.astype(np.float32)
     inputs = inputs_like(X, np.random.default_rng(SEED))
     inputs.astype("<f4").tofile(out / "inputs.f32")
-    for kind, model in train_and_export(X, y).items():
+    exported = train_and_export(X, y)
+    # The logistic regression again with skl2onnx's default options: its probabilities pass
+    # through ZipMap, an operator the engine refuses (the build-time refusal tests use it).
+    (out / "lr-zipmap.onnx").write_bytes(zipmap_model(X, y).SerializeToString())
+    for kind, model in exported.items():
         data = model.SerializeToString()
         (out / f"{kind}.onnx").write_bytes(data)
         session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
