@@ -950,13 +950,16 @@ throughput() {
   RESULTS="$RES/throughput-$(date -u +%Y%m%dT%H%M%S).tsv"
   local runs="${RUNS:-spin/hello spin/current wasmtime/hello wasmtime/current}" round spec runtime app
   say "wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds of: $runs -> $RESULTS"
+  local body label
   for round in $(seq 1 "$ROUNDS"); do
     for spec in $runs; do
-      runtime=${spec%%/*}; app=${spec#*/}
+      # runtime/app, or runtime/app:NAME to send bench/wrk/predict-NAME.json instead.
+      runtime=${spec%%/*}; app=${spec#*/}; body=$ONE_FILE; label=$app
+      if [ "$app" != "${app%%:*}" ]; then body="$ROOT/bench/wrk/predict-${app#*:}.json"; app=${app%%:*}; fi
       start_server "$runtime" "$app"
-      check "$app"
+      ONE_FILE="$body" check "$app"
       [ "${REQUEST:-POST /predict}" = "GET /healthz" ] && [ "$runtime" != "${runtime#spin}" ] && [ "$app" != "${app#routed}" ] && die "routed apps have no /healthz"
-      wrk_run "$round	$runtime	$app" "$ONE_FILE" -t1 -c"$CONNECTIONS" -d"$DURATION"
+      wrk_run "$round	$runtime	$label" "$body" -t1 -c"$CONNECTIONS" -d"$DURATION"
       stop_server
     done
   done
