@@ -56,8 +56,14 @@ for model in $(python3 -c 'import tomllib; print(*tomllib.load(open("spin.toml",
   if [ -d "crates/models/$name" ]; then
     sbom "$name-component" wasm32-unknown-unknown "crates/models/$name"
     parts+=("$out/$name-component.cdx.json")
+  elif [ -f "models/$name/model.toml" ] && [ ! -f "$out/onnx-model-component.cdx.json.$$" ]; then
+    # Users' ONNX models: one crate builds them all (its model is data, not a dependency).
+    sbom onnx-model-component wasm32-unknown-unknown crates/onnx-component
+    parts+=("$out/onnx-model-component.cdx.json")
+    touch "$out/onnx-model-component.cdx.json.$$"
   fi
 done
+rm -f "$out"/onnx-model-component.cdx.json.$$
 python3 scripts/sbom_compose.py api \
   "target/composed/api.wasm: the HTTP component with its model components composed in (spin.toml's models)" \
   "${parts[@]}" > "$out/api.cdx.json"

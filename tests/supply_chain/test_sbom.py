@@ -37,6 +37,12 @@ ARTIFACTS = {
         "present": {"model-component", "risk-models"},
         "absent": {"criterion", "proptest", "spin-sdk", "tokio"},
     },
+    # Users' ONNX models: the evaluator and the plan, no ONNX or TOML parser (the build step's).
+    "onnx-model-component": {
+        "target": "wasm32-unknown-unknown",
+        "present": {"model-component", "risk-models", "onnx-model"},
+        "absent": {"criterion", "proptest", "spin-sdk", "tokio", "prost", "toml"},
+    },
     "model-exporter": {
         "target": "x86_64-unknown-linux-musl",
         "present": {"tokio", "axum", "prometheus-client", "prost", "opentelemetry-proto", "flate2",
@@ -133,11 +139,12 @@ def test_every_crate_is_identified_by_purl_license_and_checksum(package):
 
 # target/composed/api.wasm, what ships: the HTTP component and the model components it imports.
 # The HTTP component and every built-in model spin.toml lists.
+LISTED = [Path(path).stem for path in
+          tomllib.loads((ROOT / "spin.toml").read_text())["component"]["api"]["tool"]["model-api"]["models"]]
 COMPOSED_PARTS = sorted(["model-api"] + [
-    f"{Path(path).stem}-component"
-    for path in tomllib.loads((ROOT / "spin.toml").read_text())["component"]["api"]["tool"]["model-api"]["models"]
-    if (ROOT / "crates" / "models" / Path(path).stem).is_dir()
-])
+    f"{stem}-component" for stem in LISTED if (ROOT / "crates" / "models" / stem).is_dir()
+] + (["onnx-model-component"] if any((ROOT / "models" / stem / "model.toml").is_file() for stem in LISTED)
+     else []))
 
 
 def test_the_composed_components_sbom_is_valid_and_lists_every_part_and_their_crates():
