@@ -5,8 +5,11 @@ Diagnostic Breast Cancer data, exported to ONNX with skl2onnx, and its model.tom
 the data (each feature's validated range is the training data's range).
 
     python scripts/train-breast-cancer.py models/breast-cancer-lr
+    python scripts/train-breast-cancer.py --joblib model.joblib   # the same fitted pipeline, for
+                                                                  # Python model servers
 
-Deterministic in every number. Needs, from PyPI: scikit-learn 1.9.1, skl2onnx 1.20.0.
+Deterministic in every number. Needs, from PyPI: scikit-learn 1.9.1, skl2onnx 1.20.0 (joblib
+only: scikit-learn).
 """
 
 import sys
@@ -48,9 +51,8 @@ def feature_name(sklearn_name: str) -> tuple[str, str, str]:
     return name, f"{STATISTICS[statistic]} {what}", unit
 
 
-def main(out: Path):
-    from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
+def train():
+    """The fitted pipeline and the data it was fitted on."""
     from sklearn.datasets import load_breast_cancer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -59,7 +61,14 @@ def main(out: Path):
     data = load_breast_cancer()
     X = data.data.astype(np.float32)
     y = data.target  # 0 = malignant, 1 = benign
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(X, y)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(X, y), data, X, y
+
+
+def main(out: Path):
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+
+    model, data, X, y = train()
     accuracy = model.score(X, y)
     options = {id(model.steps[-1][1]): {"zipmap": False}, id(model.steps[0][1]): {"div": "div"}}
     onnx = to_onnx(model, initial_types=[("float_input", FloatTensorType([None, X.shape[1]]))],
@@ -118,4 +127,9 @@ def main(out: Path):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "models/breast-cancer-lr"))
+    if len(sys.argv) == 3 and sys.argv[1] == "--joblib":
+        import joblib
+
+        joblib.dump(train()[0], sys.argv[2])
+    else:
+        main(Path(sys.argv[1] if len(sys.argv) > 1 else "models/breast-cancer-lr"))
