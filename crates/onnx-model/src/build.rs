@@ -383,7 +383,8 @@ pub fn rust_source(model: &CheckedModel) -> String {
         .collect();
     let _ = writeln!(
         rust,
-        "pub static MODEL: OnnxModel = OnnxModel {{ name: {}, describe, plan: &PLAN, inputs: INPUTS, output_column: {}, output_name: {}, bands: &[{}] }};",
+        "static DESCRIPTION: std::sync::OnceLock<ModelDescription> = std::sync::OnceLock::new();\n\
+         pub static MODEL: OnnxModel = OnnxModel {{ name: {}, describe, description: &DESCRIPTION, plan: &PLAN, inputs: INPUTS, output_column: {}, output_name: {}, bands: &[{}] }};",
         text(&d.name),
         output.column,
         text(&output.name),

@@ -4,6 +4,8 @@
 //! every refused feature at once), the row fed to the plan in the columns the description
 //! maps, and the declared output read from the plan's result.
 
+use std::sync::OnceLock;
+
 use risk_models::description::ModelDescription;
 use risk_models::features::{validate_features, ValidatedFeatures};
 use risk_models::problem::{FieldError, FieldProblem};
@@ -40,6 +42,8 @@ pub struct Input {
 pub struct OnnxModel {
     pub name: &'static str,
     pub describe: fn() -> ModelDescription,
+    /// The description, built once per instance (a batch validates every patient against it).
+    pub description: &'static OnceLock<ModelDescription>,
     pub plan: &'static Plan<'static>,
     pub inputs: &'static [Input],
     /// The column of the plan's output that is the declared output.
@@ -95,8 +99,8 @@ impl TabularModel for OnnxModel {
         &self,
         given: &[(&str, FieldValue<'_>)],
     ) -> Result<TabularPrediction, ValidationErrors> {
-        let description = self.describe();
-        let features = validate_features(&description, given)?;
+        let description = self.description.get_or_init(self.describe);
+        let features = validate_features(description, given)?;
         let row = self.row(&features)?;
         // The build step evaluated this plan on a row of its own before writing it: a failure
         // here is a broken build, refused like a missing output rather than a panic.

@@ -94,14 +94,20 @@ fn read(features: &[Feature], given: &[(&str, FieldValue<'_>)]) -> Read {
     let mut values: Slots = features.iter().map(|f| (f.name, None)).collect();
     let mut not_declared = Vec::new();
     let mut errors = Vec::new();
+    // Callers usually give features in declared order (the model contract's positions do), so
+    // the feature after the last one found is tried first.
+    let mut next = 0;
     for (name, value) in given {
-        let Some(index) = features
-            .iter()
-            .position(|f| f.name == *name || f.aliases.contains(name))
-        else {
+        let expected = features.get(next).filter(|f| f.name == *name).map(|_| next);
+        let Some(index) = expected.or_else(|| {
+            features
+                .iter()
+                .position(|f| f.name == *name || f.aliases.contains(name))
+        }) else {
             not_declared.push((*name).to_owned());
             continue;
         };
+        next = index + 1;
         let feature = &features[index];
         // As `PatientInput::set`: a second value counts only after a first one was accepted.
         if values[index].1.is_some() {
