@@ -41,8 +41,18 @@ impl<'c> Vocabulary<'c> {
 
     /// The feature a client's `name` (its name or an alias) means.
     pub fn find(&self, name: &str) -> Option<&'c Feature> {
-        let named = |features: &'c [Feature]| features.iter().find(|f| f.is_named(name));
-        named(&self.model.info().features).or_else(|| named(self.catalog.features()))
+        self.locate(name).map(|(feature, _)| feature)
+    }
+
+    /// The feature a client's `name` means, and its position among the chosen model's
+    /// features (`None`: another model's feature).
+    pub fn locate(&self, name: &str) -> Option<(&'c Feature, Option<usize>)> {
+        let own: &'c [Feature] = &self.model.info().features;
+        if let Some(index) = own.iter().position(|f| f.is_named(name)) {
+            return Some((&own[index], Some(index)));
+        }
+        let other = self.catalog.features().iter().find(|f| f.is_named(name))?;
+        Some((other, None))
     }
 
     /// Every known feature's name, comma-separated.
@@ -89,8 +99,23 @@ impl<'c> PatientBuilder<'c> {
     /// Adds `given` for `feature` (the model's own, or another model's) under its canonical
     /// name, or says why not.
     pub fn set(&mut self, feature: &Feature, given: Given<'_>) -> Result<(), String> {
+        let position = self
+            .info
+            .features
+            .iter()
+            .position(|own| own.name == feature.name);
+        self.set_at(feature, position, given)
+    }
+
+    /// [`PatientBuilder::set`] for a feature whose position among the model's features is
+    /// known ([`Vocabulary::locate`]).
+    pub fn set_at(
+        &mut self,
+        feature: &Feature,
+        position: Option<usize>,
+        given: Given<'_>,
+    ) -> Result<(), String> {
         let name = &feature.name;
-        let position = self.info.features.iter().position(|own| own.name == *name);
         // A second value counts only once a first one was accepted (a name and its alias).
         let already = match position {
             Some(index) => self.patient.values[index].is_some(),
@@ -151,7 +176,7 @@ pub fn read_patient(
     let mut patient = PatientBuilder::new(known);
     let mut issues = Vec::new();
     for (name, value) in object {
-        let Some(feature) = known.find(name) else {
+        let Some((feature, position)) = known.locate(name) else {
             let echoed = echoed_name(name);
             issues.push(FieldIssue {
                 pointer: child_pointer(pointer, &echoed),
@@ -168,7 +193,7 @@ pub fn read_patient(
             Json::Number(number) => number.as_f64().map_or(Given::Other, Given::Number),
             Json::Array(_) | Json::Object(_) => Given::Other,
         };
-        if let Err(detail) = patient.set(feature, given) {
+        if let Err(detail) = patient.set_at(feature, position, given) {
             issues.push(FieldIssue {
                 pointer: child_pointer(pointer, &echoed_name(name)),
                 field: feature.name.to_string(),

@@ -103,13 +103,14 @@ pub fn read_patients(
     let inputs = request.inputs.valid().ok_or_else(|| {
         ApiError::InvalidInferenceRequest("inputs must be an array of tensors".into())
     })?;
-    let mut columns: Vec<(&Feature, Elements)> = Vec::new();
+    // Each column's feature, its position among the model's features, and its elements.
+    let mut columns: Vec<(&Feature, Option<usize>, Elements)> = Vec::new();
     for input in inputs {
         let name = input
             .name
             .valid()
             .ok_or_else(|| ApiError::InvalidInferenceRequest("every input needs a name".into()))?;
-        let field = known.find(name).ok_or_else(|| {
+        let (field, position) = known.locate(name).ok_or_else(|| {
             ApiError::InvalidInferenceRequest(format!(
                 "input {} is not a patient field (known: {})",
                 echoed_name(name),
@@ -117,7 +118,7 @@ pub fn read_patients(
             ))
         })?;
         let field_name = &field.name;
-        if columns.iter().any(|(f, _)| f.name == field.name) {
+        if columns.iter().any(|(f, _, _)| f.name == field.name) {
             return Err(ApiError::InvalidInferenceRequest(format!(
                 "input {field_name} is given twice"
             )));
@@ -158,20 +159,20 @@ pub fn read_patients(
                 elements.len()
             )));
         }
-        columns.push((field, elements));
+        columns.push((field, position, elements));
     }
     if !binary_part.is_empty() {
         return Err(ApiError::InvalidInferenceRequest(
             "the body has binary data that no input claims".into(),
         ));
     }
-    let rows = columns.first().map_or(0, |(_, e)| e.len());
+    let rows = columns.first().map_or(0, |(_, _, e)| e.len());
     if rows == 0 || rows > MAX_INSTANCES {
         return Err(ApiError::InvalidInferenceRequest(format!(
             "inputs must describe between 1 and {MAX_INSTANCES} patients"
         )));
     }
-    if let Some((field, _)) = columns.iter().find(|(_, e)| e.len() != rows) {
+    if let Some((field, _, _)) = columns.iter().find(|(_, _, e)| e.len() != rows) {
         return Err(ApiError::InvalidInferenceRequest(format!(
             "every input must have the same number of elements ({rows}); {} does not",
             field.name
@@ -181,9 +182,9 @@ pub fn read_patients(
     let mut patients: Vec<PatientBuilder<'_>> =
         (0..rows).map(|_| PatientBuilder::new(known)).collect();
     let mut problems = Vec::new();
-    for (field, elements) in &columns {
+    for (field, position, elements) in &columns {
         for (row, patient) in patients.iter_mut().enumerate() {
-            if let Err(problem) = patient.set(field, elements.get(row)) {
+            if let Err(problem) = patient.set_at(field, *position, elements.get(row)) {
                 problems.push(format!("patient {row}: {problem}"));
             }
         }

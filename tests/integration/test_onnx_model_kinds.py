@@ -16,13 +16,12 @@ import pytest
 import requests
 import tritonclient.http as triton
 
-from tests.integration.test_adding_a_model import copy_project, run
-from tests.integration.test_onnx_models import FEATURES, NAMES, as_patient
+from tests.support.onnx_example import DATA, NAMES, as_patient, inputs
 from tests.support.paths import ROOT
+from tests.support.project import copy_project, run
 from tests.support.spin import SPIN, start_spin
 
 KINDS = ["lr", "gbm", "rf", "mlp", "lgbm", "xgb"]
-DATA = ROOT / "tests" / "data" / "onnx"
 TOLERANCE = 1e-5
 TIMEOUT = 60
 
@@ -59,10 +58,7 @@ def kinds_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def patients() -> np.ndarray:
-    inputs = np.fromfile(DATA / "inputs.f32", dtype="<f4").reshape(1000, 30)
-    low = np.array([f["range"][0] for f in FEATURES])
-    high = np.array([f["range"][1] for f in FEATURES])
-    return np.clip(inputs.astype(np.float64), low, high)
+    return inputs()
 
 
 def onnxruntime_malignant(kind: str, patients: np.ndarray) -> np.ndarray:

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -24,24 +23,16 @@ import pytest
 import requests
 import tritonclient.http as triton
 
+from tests.support.onnx_example import DESCRIPTION, MODEL, MODEL_DIR, NAMES, as_patient, inputs
 from tests.support.paths import ROOT
 
-MODEL = "breast-cancer-lr"
-MODEL_DIR = ROOT / "models" / MODEL
 TOLERANCE = 1e-5
 TIMEOUT = 60
-DESCRIPTION = tomllib.loads((MODEL_DIR / "model.toml").read_text())
-FEATURES = sorted(DESCRIPTION["feature"], key=lambda f: f["column"])
-NAMES = [f["name"] for f in FEATURES]
 
 
 @pytest.fixture(scope="module")
 def patients() -> np.ndarray:
-    """1,000 × 30 inputs as float64, each inside its feature's validated range."""
-    inputs = np.fromfile(ROOT / "tests" / "data" / "onnx" / "inputs.f32", dtype="<f4").reshape(1000, 30)
-    low = np.array([f["range"][0] for f in FEATURES])
-    high = np.array([f["range"][1] for f in FEATURES])
-    return np.clip(inputs.astype(np.float64), low, high)
+    return inputs()
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +43,6 @@ def expected(patients) -> np.ndarray:
     output = DESCRIPTION["output"]
     scores = session.run([output["onnx_output"]], {"float_input": patients.astype(np.float32)})[0]
     return scores[:, output["column"]].astype(np.float64)
-
-
-def as_patient(row) -> dict:
-    return {name: float(value) for name, value in zip(NAMES, row)}
 
 
 def test_predict_answers_what_onnxruntime_answers_for_1000_patients(api_url, patients, expected):
