@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from tests.support.paths import MANIFEST, ROOT
+from tests.support.patients import BREAST_CANCER_PATIENT
 from tests.support.prometheus import Prometheus
 from tests.support.spin import start_spin
 
@@ -43,6 +44,11 @@ REQUESTS = {
     "predict-refused": ("POST", "/predict", {"patient_data": {"age": 65}}, 422, "/predict", "4xx"),
     "predict-kidney": ("POST", "/predict", {"model": "kfre-2016", "patient_data": KIDNEY_PATIENT}, 200,
                        "/predict", "2xx"),
+    # The example ONNX model (models/breast-cancer-lr): counted per model like the equations.
+    "infer-onnx": ("POST", "/v2/models/breast-cancer-lr/infer",
+                   {"inputs": [{"name": name, "shape": [1], "datatype": "FP64", "data": [value]}
+                               for name, value in BREAST_CANCER_PATIENT.items()]},
+                   200, "/v2/models/{name}/infer", "2xx"),
     "predict-unknown": ("POST", "/predict", {"model": "no-such-model", "patient_data": PATIENT}, 422,
                         "/predict", "4xx"),
     "infer": ("POST", "/v2/models/pce-2013/infer", TENSORS, 200, "/v2/models/{name}/infer", "2xx"),
@@ -54,7 +60,7 @@ REQUESTS = {
 }
 PHASES = [
     {"predict": 3, "predict-refused": 1, "predict-kidney": 1, "infer": 1, "infer-refused": 1,
-     "unknown-model": 1, "unknown-path": 1, "ready": 1},
+     "infer-onnx": 1, "unknown-model": 1, "unknown-path": 1, "ready": 1},
     {"predict": 9, "predict-refused": 4, "predict-kidney": 2, "predict-unknown": 1, "infer": 5,
      "infer-refused": 2, "unknown-model": 3, "unknown-path": 6, "ready": 2, "alive": 2},
 ]
@@ -175,7 +181,7 @@ def test_spins_telemetry_reaches_prometheus_with_exactly_the_requests_sent(monit
     (inference,) = [q for q in queries if q.startswith("sum by (model, outcome)")]
     outcomes = by_labels(prometheus.query(inference, now), "model", "outcome")
     assert set(outcomes) == {("pce-2013", "success"), ("pce-2013", "client_error"),
-                             ("kfre-2016", "success")}, outcomes
+                             ("kfre-2016", "success"), ("breast-cancer-lr", "success")}, outcomes
     sent = lambda *kinds: sum(p.get(kind, 0) for p in PHASES for kind in kinds)
     counted = by_labels(prometheus.query(
         f'sum by (model, outcome) (model_inference_requests_total{{job="{JOB}"}})', now), "model", "outcome")
@@ -183,6 +189,7 @@ def test_spins_telemetry_reaches_prometheus_with_exactly_the_requests_sent(monit
         ("pce-2013", "success"): float(sent("infer", "predict")),
         ("pce-2013", "client_error"): float(sent("infer-refused", "predict-refused")),
         ("kfre-2016", "success"): float(sent("predict-kidney")),
+        ("breast-cancer-lr", "success"): float(sent("infer-onnx")),
     }
 
     # Spin's own request counter (its metrics, exported every second here) counts every
