@@ -113,5 +113,44 @@ fn batch(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, predict, breakdown, batch);
+/// The Open Inference Protocol's JSON infer for a model with many features (the ONNX example,
+/// 30): 100 patients, one tensor per feature, every value the middle of its validated range.
+fn infer_many_features(c: &mut Criterion) {
+    use model_api::catalog::FeatureKind;
+    use model_api::http::Request;
+
+    let catalog = Catalog::linked();
+    let Some(model) = catalog.find("breast-cancer-lr") else {
+        return;
+    };
+    let inputs: Vec<Value> = model
+        .info()
+        .features
+        .iter()
+        .filter_map(|feature| match &feature.kind {
+            FeatureKind::Number(number) => {
+                let (min, max) = number.range?;
+                Some(
+                    serde_json::json!({"name": feature.name.as_ref(), "datatype": "FP64",
+                    "shape": [100], "data": vec![(min + max) / 2.0; 100]}),
+                )
+            }
+            _ => None,
+        })
+        .collect();
+    let body = serde_json::json!({ "inputs": inputs }).to_string();
+    let request = Request::new("POST", "/v2/models/breast-cancer-lr/infer")
+        .with_header("content-type", "application/json")
+        .with_body(body.into_bytes());
+    c.bench_function("infer/breast-cancer-lr-100", |b| {
+        b.iter(|| {
+            let catalog = Catalog::linked();
+            let response = model_api::router::route_with(&catalog, black_box(&request));
+            assert_eq!(response.status, 200);
+            response
+        })
+    });
+}
+
+criterion_group!(benches, predict, breakdown, batch, infer_many_features);
 criterion_main!(benches);

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use risk_models::description::ModelDescription;
-use risk_models::features::{validate_features, ValidatedFeatures};
+use risk_models::features::{validate_features, Canonical, ValidatedFeatures};
 use risk_models::problem::{FieldError, FieldProblem};
 use risk_models::tabular::{not_used, TabularModel, TabularPrediction, TabularWarning};
 use risk_models::{FieldValue, ValidationErrors};
@@ -57,21 +57,28 @@ impl OnnxModel {
     /// The input row, from validated values.
     fn row(&self, features: &ValidatedFeatures) -> Result<Vec<f32>, ValidationErrors> {
         let mut row = vec![0.0f32; self.plan.input_width];
-        for input in self.inputs {
+        // `inputs` are in the description's order, as the validated values are.
+        for (index, input) in self.inputs.iter().enumerate() {
+            let value = features.at(index);
             let number = match input.encoding {
-                Encoding::Number => features.number(input.name).map(|n| n as f32),
-                Encoding::Boolean { when_absent } => features
-                    .boolean(input.name)
-                    .or(when_absent)
-                    .map(|flag| if flag { 1.0 } else { 0.0 }),
+                Encoding::Number => match value {
+                    Some(Canonical::Number(number)) => Some(number as f32),
+                    _ => None,
+                },
+                Encoding::Boolean { when_absent } => match value {
+                    Some(Canonical::Boolean(flag)) => Some(flag),
+                    _ => when_absent,
+                }
+                .map(|flag| if flag { 1.0 } else { 0.0 }),
                 Encoding::Choice {
                     values,
                     when_absent,
-                } => features
-                    .choice(input.name)
-                    .or(when_absent)
-                    .and_then(|chosen| values.iter().find(|(v, _)| *v == chosen))
-                    .map(|(_, number)| *number),
+                } => match value {
+                    Some(Canonical::Choice(chosen)) => Some(chosen),
+                    _ => when_absent,
+                }
+                .and_then(|chosen| values.iter().find(|(v, _)| *v == chosen))
+                .map(|(_, number)| *number),
             };
             // Validation refuses a patient without a required feature; a feature that is
             // absent here had no value and no meaning for its absence: refused as missing.

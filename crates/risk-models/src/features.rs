@@ -40,6 +40,12 @@ impl ValidatedFeatures {
     }
 
     /// A number feature's value, in its canonical unit.
+    /// The value of the feature at `index` in the description's order (the slots are in that
+    /// order): what a model reading every feature in order uses instead of names.
+    pub fn at(&self, index: usize) -> Option<Canonical> {
+        self.values.get(index).and_then(|(_, value)| *value)
+    }
+
     pub fn number(&self, name: &str) -> Option<f64> {
         match self.get(name) {
             Some(Canonical::Number(value)) => Some(value),
