@@ -12,6 +12,9 @@ use crate::patient::{model_issues, read_patient, Vocabulary};
 use crate::prediction_json::{BatchBody, BatchItem, PredictionBody};
 use crate::problem::{child_pointer, echoed_name, ApiError, FieldIssue};
 
+/// What a model whose answer does not match its own `info()` is reported as.
+pub const MISFIT: &str = "the model's answer, which does not match what its info() declares";
+
 /// Most patients in one batch request.
 pub const MAX_INSTANCES: usize = 1000;
 
@@ -131,6 +134,9 @@ fn predict_one(
     let prediction = model
         .predict(&patient)
         .map_err(|errors| ApiError::InvalidInput(model_issues(&errors, pointer)))?;
+    if !prediction.fits(model.info()) {
+        return Err(ApiError::BrokenBuild(MISFIT));
+    }
     Ok(to_json(&PredictionBody::new(model.info(), &prediction)))
 }
 
@@ -184,6 +190,13 @@ fn predict_batch(
     let predicted = model.predict_batch(readable);
     if predicted.len() != count {
         return Err(ApiError::BrokenBuild("the model's answer to a batch"));
+    }
+    if predicted
+        .iter()
+        .flatten()
+        .any(|prediction| !prediction.fits(model.info()))
+    {
+        return Err(ApiError::BrokenBuild(MISFIT));
     }
     let mut predicted = predicted.into_iter();
     let outcomes: Vec<Result<_, Vec<FieldIssue>>> = read

@@ -198,6 +198,18 @@ impl ModelPrediction {
     pub fn primary_number(&self) -> Option<f64> {
         self.number(0)
     }
+
+    /// Whether the prediction is in the positions `info` declares: one value per output, a
+    /// category among the bands, one contribution per factor (or none). A model that answers
+    /// otherwise is broken, and its numbers are never shown under the declared names.
+    pub fn fits(&self, info: &ModelInfo) -> bool {
+        let factors = info.explanation.as_ref().map_or(0, |e| e.factors.len());
+        self.outputs.len() == info.outputs.len()
+            && self
+                .category
+                .is_none_or(|index| info.category(index).is_some())
+            && (self.contributions.is_empty() || self.contributions.len() == factors)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

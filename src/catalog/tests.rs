@@ -394,3 +394,50 @@ fn the_generated_descriptions_are_what_the_models_answer() {
         assert_eq!(&info, linked.info());
     }
 }
+
+/// The default model answering with one output fewer than its info() declares.
+static MISFIT: &[Link] = &[Link {
+    predict: |patient| {
+        (super::in_process::LINKS[0].predict)(patient).map(|mut prediction| {
+            prediction.outputs.pop();
+            prediction
+        })
+    },
+    predict_batch: |patients| {
+        (super::in_process::LINKS[0].predict_batch)(patients)
+            .into_iter()
+            .map(|result| {
+                result.map(|mut prediction| {
+                    prediction.contributions.pop();
+                    prediction
+                })
+            })
+            .collect()
+    },
+    ..super::in_process::LINKS[0]
+}];
+
+/// A model whose answer does not fit its own description is a broken build (500), never
+/// numbers shown under names they are not: for one patient and for a batch.
+#[test]
+fn an_answer_that_does_not_fit_the_models_info_is_a_broken_build() {
+    let patient = serde_json::json!({
+        "age": 55, "sex": "female", "race": "white", "total_cholesterol": 213,
+        "hdl_cholesterol": 50, "systolic_bp": 120
+    });
+    let catalog = Catalog::new(MISFIT);
+    for body in [
+        serde_json::json!({ "patient_data": patient }),
+        serde_json::json!({ "instances": [patient] }),
+    ] {
+        let error =
+            crate::predict::predict_body(&catalog, body.to_string().as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                crate::problem::ApiError::BrokenBuild(crate::predict::MISFIT)
+            ),
+            "{error:?}"
+        );
+    }
+}

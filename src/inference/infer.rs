@@ -36,6 +36,13 @@ pub fn infer(
     if results.len() != count {
         return Err(ApiError::BrokenBuild("the model's answer to a batch"));
     }
+    if results
+        .iter()
+        .flatten()
+        .any(|prediction| !prediction.fits(model.info()))
+    {
+        return Err(ApiError::BrokenBuild(crate::predict::MISFIT));
+    }
     let mut predictions = Vec::with_capacity(count);
     let mut problems = Vec::new();
     for (row, result) in results.into_iter().enumerate() {
