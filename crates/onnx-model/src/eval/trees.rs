@@ -122,13 +122,7 @@ fn classifier_scores(
                 weighed[j] = true;
             }
         }
-        let mut written: Vec<f32> = scores
-            .iter()
-            .zip(&weighed)
-            .map(|(s, w)| if *w { *s } else { 0.0 })
-            .collect();
-        post_transform(trees.post_transform, &mut written);
-        return Some(written);
+        return Some(written(trees, &scores, &weighed));
     }
     if trees.targets != 2 {
         return None;
@@ -173,13 +167,7 @@ fn classifier_scores(
         });
     }
     if kept == 2 {
-        let mut written: Vec<f32> = scores
-            .iter()
-            .zip(&weighed)
-            .map(|(s, w)| if *w { *s } else { 0.0 })
-            .collect();
-        post_transform(trees.post_transform, &mut written);
-        return Some(written);
+        return Some(written(trees, &scores, &weighed));
     }
     let s = if weighed[0] { scores[0] } else { 0.0 };
     Some(match (trees.post_transform, second?) {
@@ -188,4 +176,16 @@ fn classifier_scores(
         (PostTransform::Logistic, _) => vec![logistic(-s), logistic(s)],
         _ => vec![-s, s],
     })
+}
+
+/// onnxruntime's `write_scores` for one score per class: a class no leaf weighed is written as
+/// 0 (`ScoreValue`'s conversion), then the post-transform over the row.
+fn written(trees: &Trees<'_>, scores: &[f32], weighed: &[bool]) -> Vec<f32> {
+    let mut written: Vec<f32> = scores
+        .iter()
+        .zip(weighed)
+        .map(|(score, weighed)| if *weighed { *score } else { 0.0 })
+        .collect();
+    post_transform(trees.post_transform, &mut written);
+    written
 }
