@@ -9,9 +9,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::catalog::{
-    Catalog, Feature, FeatureKind, ModelFieldError, ModelInfo, Patient, ServedModel, Value,
-};
+use crate::catalog::{Catalog, Feature, FeatureKind, ModelFieldError, Patient, ServedModel, Value};
 use crate::problem::{child_pointer, echoed_name, FieldIssue};
 
 /// A value as it arrived, before its feature's kind is checked.
@@ -39,13 +37,8 @@ impl<'c> Vocabulary<'c> {
         Vocabulary { model, catalog }
     }
 
-    /// The feature a client's `name` (its name or an alias) means.
-    pub fn find(&self, name: &str) -> Option<&'c Feature> {
-        self.locate(name).map(|(feature, _)| feature)
-    }
-
-    /// The feature a client's `name` means, and its position among the chosen model's
-    /// features (`None`: another model's feature).
+    /// The feature a client's `name` (its name or an alias) means, and its position among the
+    /// chosen model's features (`None`: another model's feature).
     pub fn locate(&self, name: &str) -> Option<(&'c Feature, Option<usize>)> {
         let own: &'c [Feature] = &self.model.info().features;
         if let Some(index) = own.iter().position(|f| f.is_named(name)) {
@@ -78,38 +71,25 @@ impl<'c> Vocabulary<'c> {
 
 /// One patient's values for one model, added one at a time.
 #[derive(Debug)]
-pub struct PatientBuilder<'c> {
-    info: &'c ModelInfo,
+pub struct PatientBuilder {
     patient: Patient,
 }
 
-impl<'c> PatientBuilder<'c> {
+impl PatientBuilder {
     /// An empty patient for the model `known` is for.
-    pub fn new(known: &Vocabulary<'c>) -> Self {
-        let info = known.model.info();
+    pub fn new(known: &Vocabulary<'_>) -> Self {
         PatientBuilder {
-            info,
             patient: Patient {
-                values: vec![None; info.features.len()],
+                values: vec![None; known.model.info().features.len()],
                 not_declared: Vec::new(),
             },
         }
     }
 
-    /// Adds `given` for `feature` (the model's own, or another model's) under its canonical
-    /// name, or says why not.
-    pub fn set(&mut self, feature: &Feature, given: Given<'_>) -> Result<(), String> {
-        let position = self
-            .info
-            .features
-            .iter()
-            .position(|own| own.name == feature.name);
-        self.set_at(feature, position, given)
-    }
-
-    /// [`PatientBuilder::set`] for a feature whose position among the model's features is
-    /// known ([`Vocabulary::locate`]).
-    pub fn set_at(
+    /// Adds `given` for `feature` (the model's own, at `position` among its features, or
+    /// another model's: `None`, as [`Vocabulary::locate`] says) under its canonical name, or
+    /// says why not.
+    pub fn set(
         &mut self,
         feature: &Feature,
         position: Option<usize>,
@@ -193,7 +173,7 @@ pub fn read_patient(
             Json::Number(number) => number.as_f64().map_or(Given::Other, Given::Number),
             Json::Array(_) | Json::Object(_) => Given::Other,
         };
-        if let Err(detail) = patient.set_at(feature, position, given) {
+        if let Err(detail) = patient.set(feature, position, given) {
             issues.push(FieldIssue {
                 pointer: child_pointer(pointer, &echoed_name(name)),
                 field: feature.name.to_string(),

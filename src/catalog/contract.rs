@@ -45,11 +45,6 @@ impl ModelInfo {
     pub fn category(&self, index: usize) -> Option<&Category> {
         self.categories.as_ref()?.bands.get(index)
     }
-
-    /// The position of the output named `name`.
-    pub fn output_index(&self, name: &str) -> Option<usize> {
-        self.outputs.iter().position(|output| output.name == name)
-    }
 }
 
 /// One input a model accepts.

@@ -179,12 +179,11 @@ pub fn read_patients(
         )));
     }
 
-    let mut patients: Vec<PatientBuilder<'_>> =
-        (0..rows).map(|_| PatientBuilder::new(known)).collect();
+    let mut patients: Vec<PatientBuilder> = (0..rows).map(|_| PatientBuilder::new(known)).collect();
     let mut problems = Vec::new();
     for (field, position, elements) in &columns {
         for (row, patient) in patients.iter_mut().enumerate() {
-            if let Err(problem) = patient.set_at(field, *position, elements.get(row)) {
+            if let Err(problem) = patient.set(field, *position, elements.get(row)) {
                 problems.push(format!("patient {row}: {problem}"));
             }
         }
