@@ -357,11 +357,7 @@ pub fn rust_source(model: &CheckedModel) -> String {
                     )
                 }
             };
-            format!(
-                "Input {{ name: {}, column: {}, encoding: {encoding} }}",
-                text(&f.name),
-                f.column
-            )
+            format!("Input {{ column: {}, encoding: {encoding} }}", f.column)
         })
         .collect();
     let _ = writeln!(
@@ -374,21 +370,11 @@ pub fn rust_source(model: &CheckedModel) -> String {
         "pub fn describe() -> ModelDescription {{\n    {}\n}}\n",
         description_source(&model_description(d))
     );
-    let output = &d.output;
-    let bands: Vec<String> = d
-        .categories
-        .iter()
-        .flat_map(|c| c.bands.iter())
-        .map(|b| format!("({}, {})", text(&b.name), f64_literal(b.from)))
-        .collect();
     let _ = writeln!(
         rust,
         "static DESCRIPTION: std::sync::OnceLock<ModelDescription> = std::sync::OnceLock::new();\n\
-         pub static MODEL: OnnxModel = OnnxModel {{ name: {}, describe, description: &DESCRIPTION, plan: &PLAN, inputs: INPUTS, output_column: {}, output_name: {}, bands: &[{}] }};",
-        text(&d.name),
-        output.column,
-        text(&output.name),
-        bands.join(", ")
+         pub static MODEL: OnnxModel = OnnxModel {{ describe, description: &DESCRIPTION, plan: &PLAN, inputs: INPUTS, output_column: {} }};",
+        d.output.column
     );
     rust
 }

@@ -29,33 +29,38 @@ pub enum Encoding {
     },
 }
 
-/// One feature, in the description's order: its name, where it goes and how.
+/// One feature, in the description's order: where it goes and how.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Input {
-    pub name: &'static str,
     pub column: usize,
     pub encoding: Encoding,
 }
 
-/// A served ONNX model: everything is static data the build step wrote.
+/// A served ONNX model: everything is static data the build step wrote. Names, the output and
+/// the categories are the description's; the rest says how the graph is fed and read.
 #[derive(Debug, Clone, Copy)]
 pub struct OnnxModel {
-    pub name: &'static str,
     pub describe: fn() -> ModelDescription,
     /// The description, built once per instance (a batch validates every patient against it).
     pub description: &'static OnceLock<ModelDescription>,
     pub plan: &'static Plan<'static>,
+    /// One per declared feature, in the description's order.
     pub inputs: &'static [Input],
     /// The column of the plan's output that is the declared output.
     pub output_column: usize,
-    pub output_name: &'static str,
-    /// Category names and their inclusive lower bounds, increasing.
-    pub bands: &'static [(&'static str, f64)],
 }
 
 impl OnnxModel {
+    fn description(&self) -> &'static ModelDescription {
+        self.description.get_or_init(self.describe)
+    }
+
     /// The input row, from validated values.
-    fn row(&self, features: &ValidatedFeatures) -> Result<Vec<f32>, ValidationErrors> {
+    fn row(
+        &self,
+        description: &ModelDescription,
+        features: &ValidatedFeatures,
+    ) -> Result<Vec<f32>, ValidationErrors> {
         let mut row = vec![0.0f32; self.plan.input_width];
         // `inputs` are in the description's order, as the validated values are.
         for (index, input) in self.inputs.iter().enumerate() {
@@ -82,12 +87,11 @@ impl OnnxModel {
             };
             // Validation refuses a patient without a required feature; a feature that is
             // absent here had no value and no meaning for its absence: refused as missing.
-            let number = number.ok_or_else(|| {
-                ValidationErrors(vec![FieldError::new(input.name, FieldProblem::Missing)])
-            })?;
-            *row.get_mut(input.column).ok_or_else(|| {
-                ValidationErrors(vec![FieldError::new(input.name, FieldProblem::Missing)])
-            })? = number;
+            let missing = || {
+                let name = description.features.get(index).map_or("", |f| f.name);
+                ValidationErrors(vec![FieldError::new(name, FieldProblem::Missing)])
+            };
+            *row.get_mut(input.column).ok_or_else(missing)? = number.ok_or_else(missing)?;
         }
         Ok(row)
     }
@@ -95,46 +99,47 @@ impl OnnxModel {
 
 impl TabularModel for OnnxModel {
     fn name(&self) -> &'static str {
-        self.name
+        self.description().name
     }
 
     fn describe(&self) -> ModelDescription {
-        (self.describe)()
+        self.description().clone()
     }
 
     fn predict_features(
         &self,
         given: &[(&str, FieldValue<'_>)],
     ) -> Result<TabularPrediction, ValidationErrors> {
-        let description = self.description.get_or_init(self.describe);
+        let description = self.description();
         let features = validate_features(description, given)?;
-        let row = self.row(&features)?;
+        let row = self.row(description, &features)?;
+        let output_name = description.outputs.first().map_or("", |o| o.name);
         // The build step evaluated this plan on a row of its own before writing it: a failure
         // here is a broken build, refused like a missing output rather than a panic.
         let output = evaluate(self.plan, &row)
             .ok()
             .and_then(|scores| scores.get(self.output_column).copied())
             .ok_or_else(|| {
-                ValidationErrors(vec![FieldError::new(
-                    self.output_name,
-                    FieldProblem::Missing,
-                )])
+                ValidationErrors(vec![FieldError::new(output_name, FieldProblem::Missing)])
             })?;
         let value = f64::from(output);
-        let category = self
-            .bands
+        let bands = description
+            .categories
+            .as_ref()
+            .map_or(&[][..], |c| &c.bands);
+        let category = bands
             .iter()
             .rev()
-            .find(|(_, from)| value >= *from)
-            .or(self.bands.first())
-            .map(|(name, _)| *name);
+            .find(|band| value >= band.from)
+            .or(bands.first())
+            .map(|band| band.name);
         let warnings: Vec<TabularWarning> = features
             .not_declared
             .iter()
-            .map(|name| not_used(self.name, name))
+            .map(|name| not_used(description.name, name))
             .collect();
         Ok(TabularPrediction {
-            outputs: vec![(self.output_name, value)],
+            outputs: vec![(output_name, value)],
             category,
             confidence: None,
             contributions: Vec::new(),
