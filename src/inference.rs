@@ -84,22 +84,24 @@ fn split_body(request: &Request) -> Result<(InferenceRequest, &[u8]), ApiError> 
             request.body.split_at(length)
         }
     };
-    let header = crate::json::from_slice(json_part).map_err(|e| {
-        let problem = if crate::json::is_duplicate_member(&e) {
-            "has a member name twice in one object"
-        } else {
-            "is not valid JSON"
-        };
-        ApiError::InvalidInferenceRequest(format!(
-            "the inference request {problem} (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let header = InferenceRequest::from_json(header).ok_or_else(|| {
-        ApiError::InvalidInferenceRequest(
-            "the inference request must be a JSON object with inputs, an array of tensors".into(),
-        )
-    })?;
+    let header = InferenceRequest::from_slice(json_part)
+        .map_err(|e| {
+            let problem = if crate::json::is_duplicate_member(&e) {
+                "has a member name twice in one object"
+            } else {
+                "is not valid JSON"
+            };
+            ApiError::InvalidInferenceRequest(format!(
+                "the inference request {problem} (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?
+        .ok_or_else(|| {
+            ApiError::InvalidInferenceRequest(
+                "the inference request must be a JSON object with inputs, an array of tensors"
+                    .into(),
+            )
+        })?;
     Ok((header, binary_part))
 }

@@ -4,6 +4,10 @@
 //! `{"patient_data": {"x": 40, "x": 79, ...}}` would be scored as 79 without a word.
 //! A request that says two things about one field is refused instead (400), anywhere in the
 //! body.
+//!
+//! Bodies that are read straight into typed values (the inference protocol's, whose tensors
+//! would otherwise become thousands of `Value`s) keep the same rule with [`MemberName`] and
+//! [`SeenNames`], and read the members they do not know with [`StrictValue`].
 
 use std::fmt;
 
@@ -29,7 +33,8 @@ pub fn from_slice(bytes: &[u8]) -> serde_json::Result<Value> {
     Ok(value)
 }
 
-struct StrictValue(Value);
+/// Any JSON value, read with duplicate member names refused at every depth.
+pub struct StrictValue(pub Value);
 
 impl<'de> Deserialize<'de> for StrictValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -37,7 +42,9 @@ impl<'de> Deserialize<'de> for StrictValue {
     }
 }
 
-struct StrictVisitor;
+/// The visitor of [`StrictValue`], for typed readers that meet a value of the wrong shape and
+/// must still read it strictly.
+pub struct StrictVisitor;
 
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
@@ -93,6 +100,75 @@ impl<'de> Visitor<'de> for StrictVisitor {
             members.insert(name, value);
         }
         Ok(Value::Object(members))
+    }
+}
+
+/// A member's name, read against the names a typed reader knows: the index of a known one
+/// (nothing allocated), or any other name.
+#[derive(Debug, PartialEq)]
+pub enum MemberName {
+    Known(usize),
+    Other(String),
+}
+
+/// Reads a [`MemberName`] against these names.
+pub struct NamesIn(pub &'static [&'static str]);
+
+impl<'de> de::DeserializeSeed<'de> for NamesIn {
+    type Value = MemberName;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<MemberName, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NamesIn {
+    type Value = MemberName;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a member name")
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<MemberName, E> {
+        Ok(match self.0.iter().position(|known| *known == name) {
+            Some(index) => MemberName::Known(index),
+            None => MemberName::Other(name.to_owned()),
+        })
+    }
+}
+
+/// The member names met so far in one object, so that a second one is refused as
+/// [`from_slice`] refuses it.
+#[derive(Default)]
+pub struct SeenNames {
+    /// Bit `i`: the known name at index `i` (readers know fewer than 64).
+    known: u64,
+    others: Vec<String>,
+}
+
+impl SeenNames {
+    /// Notes `name`; an error when it was met before in this object.
+    pub fn note<E: de::Error>(&mut self, name: &MemberName) -> Result<(), E> {
+        let first_time = match name {
+            MemberName::Known(index) => {
+                let bit = 1u64 << (index % 64);
+                let first = self.known & bit == 0;
+                self.known |= bit;
+                first
+            }
+            MemberName::Other(name) => {
+                let first = !self.others.contains(name);
+                if first {
+                    self.others.push(name.clone());
+                }
+                first
+            }
+        };
+        if first_time {
+            Ok(())
+        } else {
+            Err(de::Error::custom(DUPLICATE_MEMBER))
+        }
     }
 }
 

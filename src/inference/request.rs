@@ -1,15 +1,24 @@
-//! The inference request body (the protocol's `$inference_request`) as serde types.
+//! The inference request body (the protocol's `$inference_request`) as typed values.
 //!
-//! serde reads the shape of the body once, into these types; the handlers then check meaning
-//! (tensor names against the model's features, datatypes against feature kinds, sizes). A
-//! member of the wrong JSON type does not fail the whole parse: it becomes
-//! [`Member::Invalid`], so the error can name the tensor and the member, as the protocol's
-//! clients expect, rather than repeat serde's text, which quotes the value sent.
+//! The body is read once, straight into these types; the handlers then check meaning (tensor
+//! names against the model's features, datatypes against feature kinds, sizes). A member of
+//! the wrong JSON type does not fail the whole read: it becomes [`Member::Invalid`], so the
+//! error can name the tensor and the member, as the protocol's clients expect, rather than
+//! repeat serde's text, which quotes the value sent.
+//!
+//! Tensor data is read element by element into [`Element`]s, never into a tree of
+//! `serde_json::Value`s: a 100-patient request to a model with 30 features holds 3,000 of
+//! them, and building, moving and dropping that tree was most of the request's cost
+//! (docs/performance.md). The rule of `crate::json` holds here too: a member name given twice
+//! in one object, at any depth, refuses the body.
 
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use std::fmt;
+
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
 use super::datatype::Datatype;
+use crate::json::{MemberName, NamesIn, SeenNames, StrictValue, StrictVisitor};
 
 /// One member of a JSON object: absent, present but not of its type, or read.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -30,29 +39,25 @@ impl<T> Member<T> {
     }
 }
 
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Member<T> {
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Member<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         // Read whatever is there, then try it as T: a mismatch is the member's problem, not
-        // the body's.
-        let value = Value::deserialize(deserializer)?;
+        // the body's. (Only small members come this way; tensor data does not.)
+        let StrictValue(value) = StrictValue::deserialize(deserializer)?;
         Ok(T::deserialize(value).map_or(Member::Invalid, Member::Valid))
     }
 }
 
 /// `POST /v2/models/{name}[/versions/{v}]/infer`'s JSON body (the JSON part, when binary
 /// tensors follow it).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default)]
 pub struct InferenceRequest {
     /// Echoed in the response; a fresh one when absent.
-    #[serde(default)]
     pub id: Member<String>,
-    #[serde(default)]
     pub parameters: Member<RequestParameters>,
     /// One tensor per patient field.
-    #[serde(default)]
     pub inputs: Member<Vec<InputTensor>>,
     /// The outputs to return, and how; all of them in JSON when absent.
-    #[serde(default)]
     pub outputs: Member<Vec<RequestedOutput>>,
 }
 
@@ -65,22 +70,29 @@ pub struct RequestParameters {
 }
 
 /// One input tensor (`$request_input`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default)]
 pub struct InputTensor {
-    #[serde(default)]
     pub name: Member<String>,
     /// Dimensions; their product is the element count (a scalar has `[]`).
-    #[serde(default)]
     pub shape: Member<Vec<u64>>,
     /// An unknown datatype name is [`Member::Invalid`].
-    #[serde(default)]
     pub datatype: Member<Datatype>,
-    #[serde(default)]
     pub parameters: Member<TensorParameters>,
-    /// The elements in row-major order, as nested arrays or flat (`$tensor_data`); their type
-    /// depends on the datatype, so they are decoded against it (`tensor.rs`).
-    #[serde(default)]
-    pub data: Option<Value>,
+    /// The elements in row-major order (`$tensor_data`, nested arrays or flat, flattened);
+    /// their type depends on the datatype, so they are decoded against it (`tensor.rs`).
+    pub data: Option<Vec<Element>>,
+}
+
+/// One element of a tensor's JSON data, as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Element {
+    Number(f64),
+    Flag(bool),
+    Text(String),
+    /// `null`: an element of no datatype (and, as the whole of `data`, no data).
+    Null,
+    /// An object: an element of no datatype.
+    Other,
 }
 
 impl InputTensor {
@@ -128,12 +140,13 @@ impl RequestedOutput {
 }
 
 impl InferenceRequest {
-    /// Reads a parsed JSON body; `None` when it is not a JSON object.
-    pub fn from_json(body: Value) -> Option<Self> {
-        match body {
-            Value::Object(_) => serde_json::from_value(body).ok(),
-            _ => None,
-        }
+    /// Reads a JSON body; `Ok(None)` when it is JSON but not an object, an error when it is
+    /// not JSON or names a member twice in one object.
+    pub fn from_slice(bytes: &[u8]) -> serde_json::Result<Option<Self>> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let request = deserializer.deserialize_any(ObjectOr(RequestReader))?;
+        deserializer.end()?;
+        Ok(request)
     }
 
     /// Whether every output is to be binary unless it says otherwise.
@@ -145,13 +158,294 @@ impl InferenceRequest {
     }
 }
 
+/// Reads one JSON object into a value.
+trait ObjectReader<'de> {
+    type Object;
+    fn read<A: MapAccess<'de>>(self, map: A) -> Result<Self::Object, A::Error>;
+}
+
+/// An object read by `R`, or `None` for any other JSON value (read strictly all the same).
+struct ObjectOr<R>(R);
+
+impl<'de, R: ObjectReader<'de>> Visitor<'de> for ObjectOr<R> {
+    type Value = Option<R::Object>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.read(map).map(Some)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        StrictVisitor.visit_seq(seq).map(|_| None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+impl<'de, R: ObjectReader<'de>> DeserializeSeed<'de> for ObjectOr<R> {
+    type Value = Option<R::Object>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// Reads the members of an object named in `names` with `read_known`, each at most once, and
+/// any other member strictly, to drop it.
+fn read_members<'de, A: MapAccess<'de>>(
+    mut map: A,
+    names: &'static [&'static str],
+    mut read_known: impl FnMut(usize, &mut A) -> Result<(), A::Error>,
+) -> Result<(), A::Error> {
+    let mut seen = SeenNames::default();
+    while let Some(name) = map.next_key_seed(NamesIn(names))? {
+        seen.note(&name)?;
+        match name {
+            MemberName::Known(index) => read_known(index, &mut map)?,
+            MemberName::Other(_) => {
+                map.next_value::<StrictValue>()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+struct RequestReader;
+
+impl<'de> ObjectReader<'de> for RequestReader {
+    type Object = InferenceRequest;
+
+    fn read<A: MapAccess<'de>>(self, map: A) -> Result<InferenceRequest, A::Error> {
+        let mut request = InferenceRequest::default();
+        read_members(
+            map,
+            &["id", "parameters", "inputs", "outputs"],
+            |index, map| {
+                match index {
+                    0 => request.id = map.next_value()?,
+                    1 => request.parameters = map.next_value()?,
+                    2 => request.inputs = map.next_value_seed(TensorList)?,
+                    _ => request.outputs = map.next_value()?,
+                }
+                Ok(())
+            },
+        )?;
+        Ok(request)
+    }
+}
+
+/// `inputs`: an array of tensor objects, or [`Member::Invalid`] when it is not one.
+struct TensorList;
+
+impl<'de> DeserializeSeed<'de> for TensorList {
+    type Value = Member<Vec<InputTensor>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TensorList {
+    type Value = Member<Vec<InputTensor>>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("an array of tensors")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut tensors = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        let mut all_objects = true;
+        while let Some(tensor) = seq.next_element_seed(ObjectOr(TensorReader))? {
+            match tensor {
+                Some(tensor) => tensors.push(tensor),
+                None => all_objects = false,
+            }
+        }
+        Ok(if all_objects {
+            Member::Valid(tensors)
+        } else {
+            Member::Invalid
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        StrictVisitor.visit_map(map).map(|_| Member::Invalid)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Member::Invalid)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Member::Invalid)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Member::Invalid)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Member::Invalid)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Member::Invalid)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Member::Invalid)
+    }
+}
+
+struct TensorReader;
+
+impl<'de> ObjectReader<'de> for TensorReader {
+    type Object = InputTensor;
+
+    fn read<A: MapAccess<'de>>(self, map: A) -> Result<InputTensor, A::Error> {
+        let mut tensor = InputTensor::default();
+        read_members(
+            map,
+            &["name", "shape", "datatype", "parameters", "data"],
+            |index, map| {
+                match index {
+                    0 => tensor.name = map.next_value()?,
+                    1 => tensor.shape = map.next_value()?,
+                    2 => tensor.datatype = map.next_value()?,
+                    3 => tensor.parameters = map.next_value()?,
+                    _ => tensor.data = map.next_value_seed(TensorData)?,
+                }
+                Ok(())
+            },
+        )?;
+        Ok(tensor)
+    }
+}
+
+/// A tensor's `data`: its elements, or `None` for `null` (as if absent).
+struct TensorData;
+
+impl<'de> DeserializeSeed<'de> for TensorData {
+    type Value = Option<Vec<Element>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        // `deserialize_option` tells a `null` member (no data) from `[null]` (an element).
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TensorData {
+    type Value = Option<Vec<Element>>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("tensor data")
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let mut elements = Vec::new();
+        deserializer.deserialize_any(Flatten(&mut elements))?;
+        Ok(Some(elements))
+    }
+}
+
+/// Appends a tensor's elements in row-major order, whatever the nesting of its arrays.
+struct Flatten<'a>(&'a mut Vec<Element>);
+
+impl<'de> DeserializeSeed<'de> for Flatten<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Flatten<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("tensor data")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Flatten(self.0))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        StrictVisitor.visit_map(map)?;
+        self.0.push(Element::Other);
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, flag: bool) -> Result<(), E> {
+        self.0.push(Element::Flag(flag));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<(), E> {
+        self.0.push(Element::Number(number as f64));
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<(), E> {
+        self.0.push(Element::Number(number as f64));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<(), E> {
+        self.0.push(Element::Number(number));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<(), E> {
+        self.0.push(Element::Text(text.to_owned()));
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.push(Element::Null);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn read(body: Value) -> InferenceRequest {
-        InferenceRequest::from_json(body).expect("an object")
+        InferenceRequest::from_slice(body.to_string().as_bytes())
+            .expect("JSON")
+            .expect("an object")
     }
 
     #[test]
@@ -171,9 +465,39 @@ mod tests {
         assert_eq!(inputs[0].datatype, Member::Valid(Datatype::Fp32));
         assert_eq!(inputs[0].element_count(), Some(2));
         assert_eq!(inputs[0].binary_data_size(), &Member::Valid(8));
-        assert_eq!(inputs[1].data, Some(json!(["x", "y"])));
+        assert_eq!(inputs[0].data, None);
+        assert_eq!(
+            inputs[1].data,
+            Some(vec![Element::Text("x".into()), Element::Text("y".into())])
+        );
         let outputs = request.outputs.valid().expect("outputs");
         assert_eq!(outputs[0].binary_data(), Some(false));
+    }
+
+    #[test]
+    fn tensor_data_is_flattened_row_major_whatever_its_nesting() {
+        let request = read(json!({"inputs": [
+            {"name": "a", "data": [[1, -2], [2.5, [true]], null, {"x": 1}, "t"]},
+            {"name": "b", "data": 7}
+        ]}));
+        let inputs = request.inputs.valid().expect("inputs");
+        assert_eq!(
+            inputs[0].data,
+            Some(vec![
+                Element::Number(1.0),
+                Element::Number(-2.0),
+                Element::Number(2.5),
+                Element::Flag(true),
+                Element::Null,
+                Element::Other,
+                Element::Text("t".into()),
+            ])
+        );
+        assert_eq!(inputs[1].data, Some(vec![Element::Number(7.0)]));
+        let request = read(json!({"inputs": [{"name": "a", "data": null}, {"data": [null]}]}));
+        let inputs = request.inputs.valid().expect("inputs");
+        assert_eq!(inputs[0].data, None, "null data is no data");
+        assert_eq!(inputs[1].data, Some(vec![Element::Null]));
     }
 
     #[test]
@@ -191,6 +515,10 @@ mod tests {
         assert_eq!(input.datatype, Member::Invalid);
         assert_eq!(input.binary_data_size(), &Member::Invalid);
         assert!(matches!(request.outputs, Member::Invalid));
+        for inputs in [json!({"a": 1}), json!([{}, 3]), json!("x"), json!(null)] {
+            let request = read(json!({ "inputs": inputs }));
+            assert!(matches!(request.inputs, Member::Invalid), "{inputs}");
+        }
     }
 
     #[test]
@@ -201,11 +529,32 @@ mod tests {
             (Member::Absent, Member::Absent)
         ));
         assert!(!request.binary_data_output());
-        assert!(InferenceRequest::from_json(json!([])).is_none());
+        for body in [&b"[]"[..], b"3", b"\"x\"", b"null", b"[{}]"] {
+            assert!(InferenceRequest::from_slice(body).expect("JSON").is_none());
+        }
         let overflow = read(json!({"inputs": [{"shape": [u64::MAX, 2]}]}));
         assert_eq!(
             overflow.inputs.valid().expect("inputs")[0].element_count(),
             None
         );
+    }
+
+    #[test]
+    fn a_member_name_twice_in_one_object_refuses_the_body_at_any_depth() {
+        for body in [
+            &br#"{"inputs": [], "inputs": []}"#[..],
+            br#"{"inputs": [{"name": "a", "name": "b"}]}"#,
+            br#"{"inputs": [{"data": [{"x": 1, "x": 2}]}]}"#,
+            br#"{"inputs": [{"extra": 1, "extra": 2}]}"#,
+            br#"{"inputs": {"a": 1, "a": 2}}"#,
+            br#"{"other": {"a": 1, "a": 2}}"#,
+            br#"{"parameters": {"binary_data_output": true, "binary_data_output": false}}"#,
+            br#"[{"a": 1, "a": 2}]"#,
+        ] {
+            let error = InferenceRequest::from_slice(body).expect_err("refused");
+            assert!(crate::json::is_duplicate_member(&error), "{error}");
+        }
+        assert!(InferenceRequest::from_slice(br#"{"inputs": [] } x"#).is_err());
+        assert!(InferenceRequest::from_slice(b"{").is_err());
     }
 }

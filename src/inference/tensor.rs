@@ -1,10 +1,8 @@
 //! Input tensors → one [`Patient`] per row; the names and types of output tensors.
 
-use serde_json::Value;
-
 use super::binary;
 use super::datatype::Datatype;
-use super::request::{InferenceRequest, Member};
+use super::request::{Element, InferenceRequest, Member};
 use crate::catalog::contract::OutputKind;
 use crate::catalog::{Feature, FeatureKind, ModelInfo, Patient};
 use crate::patient::{Given, PatientBuilder, Vocabulary};
@@ -151,7 +149,7 @@ pub fn read_patients(
                 binary_part = rest;
                 decode_binary(field, datatype, bytes)?
             }
-            None => decode_json(field, datatype, input.data.as_ref())?,
+            None => decode_json(field, datatype, input.data.as_deref())?,
         };
         if elements.len() != count {
             return Err(ApiError::InvalidInferenceRequest(format!(
@@ -233,7 +231,7 @@ fn decode_binary(
 fn decode_json(
     field: &Feature,
     datatype: Option<Datatype>,
-    data: Option<&Value>,
+    data: Option<&[Element]>,
 ) -> Result<Elements, ApiError> {
     let data = data.ok_or_else(|| {
         ApiError::InvalidInferenceRequest(format!(
@@ -241,8 +239,6 @@ fn decode_json(
             field.name
         ))
     })?;
-    let mut flat = Vec::new();
-    flatten(data, &mut flat);
     let malformed = || {
         ApiError::InvalidInferenceRequest(format!(
             "input {}: every element must be a {}",
@@ -256,31 +252,32 @@ fn decode_json(
     };
     Ok(match (&field.kind, datatype) {
         (FeatureKind::Number(_), Some(datatype)) if datatype.is_numeric() => Elements::Numbers(
-            flat.iter()
-                .map(|v| v.as_f64())
+            data.iter()
+                .map(|element| match element {
+                    Element::Number(number) => Some(*number),
+                    _ => None,
+                })
                 .collect::<Option<_>>()
                 .ok_or_else(malformed)?,
         ),
         (FeatureKind::Boolean { .. }, Some(Datatype::Bool)) => Elements::Flags(
-            flat.iter()
-                .map(|v| v.as_bool())
+            data.iter()
+                .map(|element| match element {
+                    Element::Flag(flag) => Some(*flag),
+                    _ => None,
+                })
                 .collect::<Option<_>>()
                 .ok_or_else(malformed)?,
         ),
         (FeatureKind::Choice { .. }, Some(Datatype::Bytes)) => Elements::Texts(
-            flat.iter()
-                .map(|v| v.as_str().map(|s| Some(s.to_string())))
+            data.iter()
+                .map(|element| match element {
+                    Element::Text(text) => Some(Some(text.clone())),
+                    _ => None,
+                })
                 .collect::<Option<_>>()
                 .ok_or_else(malformed)?,
         ),
         _ => return Err(wrong_datatype(field)),
     })
-}
-
-/// Row-major flattening of nested arrays.
-fn flatten<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
-    match value {
-        Value::Array(items) => items.iter().for_each(|item| flatten(item, out)),
-        other => out.push(other),
-    }
 }
