@@ -39,11 +39,11 @@ fn main() {
         Ok(version) => version,
         Err(message) => fail(&format!("{}: {message}", contract.display())),
     };
-    let wit_dir = root.join("target/generated/wit");
-    write(&wit_dir.join("api.wit"), &world(&models, &version));
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     // Each listed model read once: an ONNX model's files are read and checked here only.
     let built: Vec<Built> = models.iter().map(|model| built(&root, model)).collect();
+    let wit_dir = root.join("target/generated/wit");
+    write(&wit_dir.join("api.wit"), &world(&models, &built, &version));
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     write(
         &out_dir.join("model_links.rs"),
         &links(&out_dir, &models, &built),
@@ -176,6 +176,74 @@ fn float(value: f64) -> String {
     format!("{value:?}_f64")
 }
 
+/// A feature's FHIR binding as a constant Rust expression of `fhir_record`'s types.
+fn fhir_source(source: &fhir_record::FhirSource) -> String {
+    use fhir_record::{Answer, ChoiceMap, CodingMatch, FhirSource};
+    let coding = |c: &CodingMatch| {
+        format!(
+            "fhir_record::CodingMatch {{ system: {}, code: {}, prefix: {} }}",
+            string(&c.system),
+            string(&c.code),
+            c.prefix
+        )
+    };
+    let codings = |cs: &[CodingMatch]| list(&cs.iter().map(coding).collect::<Vec<_>>());
+    let answer = |a: &Answer| match a {
+        Answer::Number(n) => format!("fhir_record::Answer::Number({})", float(*n)),
+        Answer::Boolean(b) => format!("fhir_record::Answer::Boolean({b})"),
+        Answer::Choice(c) => format!("fhir_record::Answer::Choice({})", string(c)),
+    };
+    let choice_map = |m: &ChoiceMap| {
+        format!(
+            "fhir_record::ChoiceMap {{ pairs: {}, otherwise: {} }}",
+            list(
+                &m.pairs
+                    .iter()
+                    .map(|(code, choice)| format!("({}, {})", string(code), string(choice)))
+                    .collect::<Vec<_>>()
+            ),
+            option_string(m.otherwise.as_deref()),
+        )
+    };
+    match source {
+        FhirSource::Age => "fhir_record::FhirSource::Age".to_owned(),
+        FhirSource::Gender(m) => format!("fhir_record::FhirSource::Gender({})", choice_map(m)),
+        FhirSource::Race(m) => format!("fhir_record::FhirSource::Race({})", choice_map(m)),
+        FhirSource::Observation(b) => format!(
+            "fhir_record::FhirSource::Observation(fhir_record::ObservationBinding {{ codes: {}, panels: {}, units: {}, max_age_days: {} }})",
+            codings(&b.codes),
+            codings(&b.panels),
+            list(
+                &b.units
+                    .iter()
+                    .map(|u| format!(
+                        "fhir_record::UnitBinding {{ ucum: {}, factor: {} }}",
+                        string(&u.ucum),
+                        float(u.factor)
+                    ))
+                    .collect::<Vec<_>>()
+            ),
+            b.max_age_days,
+        ),
+        FhirSource::Condition(cs) => format!("fhir_record::FhirSource::Condition({})", codings(cs)),
+        FhirSource::Medication(cs) => {
+            format!("fhir_record::FhirSource::Medication({})", codings(cs))
+        }
+        FhirSource::CodedObservation(b) => format!(
+            "fhir_record::FhirSource::CodedObservation(fhir_record::CodedBinding {{ codes: {}, answers: {}, otherwise: {}, max_age_days: {} }})",
+            codings(&b.codes),
+            list(
+                &b.answers
+                    .iter()
+                    .map(|(c, a)| format!("({}, {})", coding(c), answer(a)))
+                    .collect::<Vec<_>>()
+            ),
+            b.otherwise.as_ref().map_or("None".to_owned(), |a| format!("Some({})", answer(a))),
+            b.max_age_days,
+        ),
+    }
+}
+
 fn info_expression(d: &risk_models::ModelDescription) -> String {
     use risk_models::description::{FeatureKind, OutputKind};
     let mut features = String::new();
@@ -204,11 +272,12 @@ fn info_expression(d: &risk_models::ModelDescription) -> String {
         };
         let _ = write!(
             features,
-            "Feature {{ name: {}, aliases: {}, description: {}, kind: {kind}, required: {} }}, ",
+            "Feature {{ name: {}, aliases: {}, description: {}, kind: {kind}, required: {}, fhir: {} }}, ",
             string(f.name),
             list(&f.aliases.iter().map(|a| string(a)).collect::<Vec<_>>()),
             string(f.description),
             f.required,
+            f.fhir.as_ref().map_or("None".to_owned(), |source| format!("Some({})", fhir_source(source))),
         );
     }
     let outputs: Vec<String> = d
@@ -308,21 +377,28 @@ fn contract_version(contract: &Path) -> Result<String, String> {
         .ok_or_else(|| "no `package healthcare:model@<version>;` line".to_owned())
 }
 
-/// The world `api` (its package shares the contract's version).
-fn world(models: &[Listed], version: &str) -> String {
+/// The world `api` (its package shares the contract's version). An import asks for `info()`
+/// only when this build does not describe the model itself: lifting a whole description is
+/// code, one copy per import, that the other imports would carry for nothing.
+fn world(models: &[Listed], built: &[Built], version: &str) -> String {
     let mut wit = format!(
         "// Generated by build.rs from spin.toml's [component.api.tool.model-api] models: do not\n\
          // edit. The HTTP component's world: WASI from the runtime, one model per import.\n\
          package healthcare:service@{version};\n\n\
          world api {{\n",
     );
-    for (index, model) in models.iter().enumerate() {
+    for (index, (model, built)) in models.iter().zip(built).enumerate() {
         let role = if index == 0 { ", the default" } else { "" };
+        let info = if matches!(built, Built::Elsewhere) {
+            "info: func() -> model-info;\n    "
+        } else {
+            ""
+        };
         let _ = write!(
             wit,
             "  /// {} ({}{role}).\n  import {}: interface {{\n    \
-             use healthcare:model/model@{version}.{{patient, prediction, model-info, field-error}};\n\n    \
-             info: func() -> model-info;\n    \
+             use healthcare:model/model@{version}.{{patient, prediction, model-info, model-identity, field-error}};\n\n    \
+             {info}identity: func() -> model-identity;\n    \
              predict: func(patient: patient) -> result<prediction, list<field-error>>;\n    \
              predict-batch: func(patients: list<patient>) -> list<result<prediction, list<field-error>>>;\n  \
              }}\n",

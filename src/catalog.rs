@@ -19,8 +19,8 @@ mod wit_conversions;
 use std::cell::OnceCell;
 
 pub use contract::{
-    Feature, FeatureKind, ModelFieldError, ModelInfo, ModelPrediction, ModelWarning, Patient,
-    PredictResult, Value,
+    Feature, FeatureKind, Identity, ModelFieldError, ModelInfo, ModelPrediction, ModelWarning,
+    Patient, PredictResult, Value,
 };
 
 #[cfg(feature = "server-timing")]
@@ -41,9 +41,10 @@ pub struct Link {
     /// What the API knows of the model: for a built-in model, its description compiled in at
     /// build time; otherwise the component's own `info()`.
     pub info: fn() -> ModelInfo,
-    /// What the component wired into the import declares now (its `info()`), which readiness
-    /// compares with `info`.
-    pub declared: fn() -> ModelInfo,
+    /// Who the component wired into the import says it is now (its `identity()`), which
+    /// readiness compares with `info`. (Not its whole `info()`: lifting that from every import
+    /// would put a copy of the description's reading code in the component per model.)
+    pub declared: fn() -> Identity,
     pub predict: fn(&Patient) -> PredictResult,
     /// Many patients in one cross-component call, one result per patient in order.
     pub predict_batch: fn(Vec<Patient>) -> Vec<PredictResult>,
@@ -156,22 +157,23 @@ impl Catalog {
     }
 
     /// What is wrong with how the models were wired in, judged from what each component
-    /// declares (its `info()`, one call per model: readiness probes pay it, requests do not): a
-    /// model without a name or without an output, one model answering two imports (then one
+    /// says it is (its `identity()`, one call per model: readiness probes pay it, requests do
+    /// not): a model without a name or without an output, one model answering two imports (then one
     /// model is served twice and another not at all), or a component that is not the one this
     /// build describes (composed by hand rather than by scripts/build.sh: requests would get
     /// another model's answers). Empty when ready. Which import a model sits in is the
     /// deployer's choice (the first listed is the default), so it is never a problem by itself.
     pub fn wiring_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        let declared: Vec<ModelInfo> = self.links.iter().map(|link| (link.declared)()).collect();
+        let declared: Vec<Identity> = self.links.iter().map(|link| (link.declared)()).collect();
         for (index, model) in declared.iter().enumerate() {
             let import = self.links[index].import;
             if model.name.is_empty() {
                 problems.push(format!("the model in the import {import} declares no name"));
                 continue;
             }
-            if model.outputs.is_empty() {
+            let described = self.model(index).info;
+            if described.outputs.is_empty() {
                 problems.push(format!(
                     "the model {} (import {import}) declares no output",
                     model.name
@@ -184,8 +186,7 @@ impl Catalog {
                     self.links[earlier].import, model.name
                 ));
             }
-            let described = self.model(index).info;
-            if described != model {
+            if (&described.name, &described.version) != (&model.name, &model.version) {
                 problems.push(format!(
                     "the component in the import {import} declares {} {}, not the {} {} this \
                      build describes: compose it with scripts/build.sh",

@@ -47,6 +47,13 @@ impl ModelInfo {
     }
 }
 
+/// Who a model is (`identity()`): its `info()`'s name and version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub name: Text,
+    pub version: Text,
+}
+
 /// One input a model accepts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feature {
@@ -55,6 +62,9 @@ pub struct Feature {
     pub description: Text,
     pub kind: FeatureKind,
     pub required: bool,
+    /// Where its value comes from in a FHIR record, as the model declares it (the service
+    /// holds no code list of its own).
+    pub fhir: Option<fhir_record::FhirSource>,
 }
 
 impl Feature {

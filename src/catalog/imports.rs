@@ -7,7 +7,7 @@ use super::Link;
 
 wit_bindgen::generate!({
     path: ["wit/model.wit", "target/generated/wit"],
-    world: "healthcare:service/api@3.0.0",
+    world: "healthcare:service/api@4.0.0",
     generate_all,
 });
 
@@ -30,20 +30,22 @@ mod static_info {
 }
 
 /// One imported model: `$module` is the bindings module wit-bindgen generates for the import
-/// named `$import` in the world `api`; `$info`, for a built-in model, the generated description
-/// (otherwise the model is asked for its `info()`).
+/// named `$import` in the world `api`; `$info`, for a built-in model, the generated description.
+/// Otherwise the model is asked for its `info()`: only such an import has `info` in the world
+/// (build.rs), so that the code reading a whole description is compiled in only for models
+/// this build does not describe.
 macro_rules! imported {
     ($module:ident, $import:expr, $info:ident) => {
-        Link {
-            info: static_info::$info,
-            ..imported!($module, $import)
-        }
+        imported!($module, $import, static_info::$info,)
     };
     ($module:ident, $import:expr) => {
+        imported!($module, $import, || model_info($module::info()),)
+    };
+    ($module:ident, $import:expr, $info:expr,) => {
         Link {
             import: $import,
-            info: || model_info($module::info()),
-            declared: || model_info($module::info()),
+            info: $info,
+            declared: || identity($module::identity()),
             predict: |input| predict_result($module::predict(&patient(input))),
             predict_batch: |inputs| {
                 $module::predict_batch(&patients(inputs))

@@ -27,7 +27,7 @@ macro_rules! in_process {
         Link {
             import: $import,
             info: || model_info(model_component::model_info($model)),
-            declared: || model_info(model_component::model_info($model)),
+            declared: || identity(model_component::identity($model)),
             predict: |input| {
                 static POSITIONS: std::sync::OnceLock<model_component::Positions> =
                     std::sync::OnceLock::new();

@@ -148,16 +148,23 @@ static NAMELESS: &[Link] = &[
     Link {
         import: "broken",
         info: nameless,
-        declared: nameless,
+        declared: || identity_of(nameless()),
         ..super::in_process::LINKS[0]
     },
     Link {
         import: "empty",
         info: outputless,
-        declared: outputless,
+        declared: || identity_of(outputless()),
         ..super::in_process::LINKS[0]
     },
 ];
+
+fn identity_of(info: super::ModelInfo) -> super::Identity {
+    super::Identity {
+        name: info.name,
+        version: info.version,
+    }
+}
 
 fn nameless() -> super::ModelInfo {
     super::ModelInfo {
@@ -287,11 +294,38 @@ fn declared_words(catalog: &Catalog) -> Vec<String> {
                 }
                 FeatureKind::Choice { .. } | FeatureKind::Boolean { .. } => {}
             }
+            words.extend(feature.fhir.iter().flat_map(fhir_codes));
         }
     }
     words.sort();
     words.dedup();
     words
+}
+
+/// The codes a FHIR binding declares (LOINC, SNOMED CT, ICD-10-CM, ATC, OMB race codes) and
+/// its UCUM units: the service holds no code list of its own. (Not `Patient.gender`'s codes:
+/// FHIR's own words, "male" and "female".)
+fn fhir_codes(source: &fhir_record::FhirSource) -> Vec<String> {
+    use fhir_record::FhirSource;
+    let codes = |codings: &[fhir_record::CodingMatch]| -> Vec<String> {
+        codings.iter().map(|c| c.code.to_string()).collect()
+    };
+    match source {
+        FhirSource::Age | FhirSource::Gender(_) => Vec::new(),
+        FhirSource::Race(map) => map.pairs.iter().map(|(code, _)| code.to_string()).collect(),
+        FhirSource::Observation(binding) => {
+            let mut words = codes(&binding.codes);
+            words.extend(codes(&binding.panels));
+            words.extend(binding.units.iter().map(|u| u.ucum.to_string()));
+            words
+        }
+        FhirSource::Condition(codings) | FhirSource::Medication(codings) => codes(codings),
+        FhirSource::CodedObservation(binding) => {
+            let mut words = codes(&binding.codes);
+            words.extend(binding.answers.iter().map(|(c, _)| c.code.to_string()));
+            words
+        }
+    }
 }
 
 /// `word` in `text` as a whole word (not inside an identifier such as `horizon_years`).

@@ -67,10 +67,12 @@ macro_rules! wit_conversions {
         }
 
         /// Owned texts as the contract's list.
+        #[allow(dead_code)] // as model_info
         fn texts(texts: Vec<String>) -> List<Text> {
             texts.into_iter().map(Text::from).collect::<Vec<_>>().into()
         }
 
+        #[allow(dead_code)] // as model_info
         fn feature(feature: wit::Feature) -> Feature {
             Feature {
                 name: feature.name.into(),
@@ -97,9 +99,107 @@ macro_rules! wit_conversions {
                     },
                 },
                 required: feature.required,
+                fhir: feature.fhir.map(fhir_source),
             }
         }
 
+        #[allow(dead_code)] // as model_info
+        fn coding_matches(
+            codings: Vec<wit::CodingMatch>,
+        ) -> fhir_record::List<fhir_record::CodingMatch> {
+            codings
+                .into_iter()
+                .map(|coding| fhir_record::CodingMatch {
+                    system: coding.system.into(),
+                    code: coding.code.into(),
+                    prefix: coding.prefix,
+                })
+                .collect::<Vec<_>>()
+                .into()
+        }
+
+        #[allow(dead_code)] // as model_info
+        fn choice_map(map: wit::ChoiceMap) -> fhir_record::ChoiceMap {
+            fhir_record::ChoiceMap {
+                pairs: map
+                    .pairs
+                    .into_iter()
+                    .map(|(code, choice)| (code.into(), choice.into()))
+                    .collect::<Vec<_>>()
+                    .into(),
+                otherwise: map.otherwise.map(Into::into),
+            }
+        }
+
+        #[allow(dead_code)] // as model_info
+        fn answer(value: wit::Value) -> fhir_record::Answer {
+            match value {
+                wit::Value::Number(number) => fhir_record::Answer::Number(number),
+                wit::Value::Boolean(flag) => fhir_record::Answer::Boolean(flag),
+                wit::Value::Choice(text) => fhir_record::Answer::Choice(text.into()),
+            }
+        }
+
+        /// A feature's FHIR binding, as the model declared it.
+        #[allow(dead_code)] // as model_info
+        fn fhir_source(source: wit::FhirSource) -> fhir_record::FhirSource {
+            use fhir_record::FhirSource;
+            match source {
+                wit::FhirSource::Age => FhirSource::Age,
+                wit::FhirSource::Gender(map) => FhirSource::Gender(choice_map(map)),
+                wit::FhirSource::Race(map) => FhirSource::Race(choice_map(map)),
+                wit::FhirSource::Observation(binding) => {
+                    FhirSource::Observation(fhir_record::ObservationBinding {
+                        codes: coding_matches(binding.codes),
+                        panels: coding_matches(binding.panels),
+                        units: binding
+                            .units
+                            .into_iter()
+                            .map(|unit| fhir_record::UnitBinding {
+                                ucum: unit.ucum.into(),
+                                factor: unit.factor,
+                            })
+                            .collect::<Vec<_>>()
+                            .into(),
+                        max_age_days: binding.max_age_days,
+                    })
+                }
+                wit::FhirSource::Condition(codes) => FhirSource::Condition(coding_matches(codes)),
+                wit::FhirSource::Medication(codes) => FhirSource::Medication(coding_matches(codes)),
+                wit::FhirSource::CodedObservation(binding) => {
+                    FhirSource::CodedObservation(fhir_record::CodedBinding {
+                        codes: coding_matches(binding.codes),
+                        answers: binding
+                            .answers
+                            .into_iter()
+                            .map(|(coding, value)| {
+                                let coding = fhir_record::CodingMatch {
+                                    system: coding.system.into(),
+                                    code: coding.code.into(),
+                                    prefix: coding.prefix,
+                                };
+                                (coding, answer(value))
+                            })
+                            .collect::<Vec<_>>()
+                            .into(),
+                        otherwise: binding.otherwise.map(answer),
+                        max_age_days: binding.max_age_days,
+                    })
+                }
+            }
+        }
+
+        pub fn identity(identity: wit::ModelIdentity) -> $crate::catalog::Identity {
+            $crate::catalog::Identity {
+                name: identity.name.into(),
+                version: identity.version.into(),
+            }
+        }
+
+        // Reads a whole description, with the functions marked "as model_info": used only
+        // for a model this build does not describe (only such an import has `info()` in the
+        // world build.rs writes), so unused in a build of built-in models alone.
+        #[allow(dead_code)]
         pub fn model_info(info: wit::ModelInfo) -> ModelInfo {
             ModelInfo {
                 name: info.name.into(),

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.support.paths import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROOT
+from tests.support.paths import API_WASM, CONTRACT, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROOT
 
 # Size budgets. The composition grows by one model component per model listed in spin.toml,
 # so the budget is per part: the HTTP code once, each model, and the product's promise (a
@@ -18,9 +18,12 @@ from tests.support.paths import API_WASM, DOCS_WASM, HTTP_WASM, MODEL_WASMS, ROO
 # readers) and is 476 KB with them; 480 KiB leaves the composition with the three built-in
 # models at 747 KB, a quarter of a megabyte under the promise.
 MAX_HTTP_BYTES = 480 * 1024
-MAX_MODEL_BYTES = 128 * 1024
+# A model was at most 115 KB under contract 3.0.0; 4.0.0's FHIR bindings (wit/model.wit,
+# `fhir-source`) add 14-19 KB of code to every model component, bindings or not (the reading
+# and writing of the new types): 133 KB for the ONNX example. The composition with the four
+# listed models stays at 930 KB.
+MAX_MODEL_BYTES = 144 * 1024
 MAX_API_BYTES = 1024 * 1024
-CONTRACT = "healthcare:model/model@3.0.0"
 
 
 def wit_of(component) -> str:
@@ -47,7 +50,7 @@ def test_the_http_component_alone_is_at_most_480_kib():
 
 
 @pytest.mark.parametrize("model", sorted(MODEL_WASMS))
-def test_each_model_component_is_at_most_128_kib(model):
+def test_each_model_component_is_at_most_144_kib(model):
     size = MODEL_WASMS[model].stat().st_size
     assert size <= MAX_MODEL_BYTES, f"{model}: {size} bytes"
 

@@ -1,5 +1,5 @@
 """The model components (target/components/<model>.wasm): each exports exactly
-healthcare:model/model@3.0.0 (wit/model.wit) and imports nothing, and its `predict` export, called directly by
+healthcare:model/model (wit/model.wit) and imports nothing, and its `predict` export, called directly by
 a host (`wasmtime run --invoke`, arguments and results in WAVE), answers as the native
 risk-models crate does — which the release API component serves over HTTP.
 
@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.support.paths import ROOT
+from tests.support.paths import CONTRACT, ROOT
 from tests.support.service import WASMTIME
 
 COMPONENTS = ROOT / "target" / "components"
@@ -77,7 +77,7 @@ def parse_wave(text: str):
     """Parses one WAVE value: records → dict (absent option fields omitted, as wasmtime prints
     them), lists → list, strings → str, numbers → float, true/false → bool, `none` → None,
     cases with a payload (`some(x)`, `ok(x)`, `out-of-range(x)`) → (case, payload) except
-    `some(x)` → x, other cases → their name."""
+    `some(x)` → x, other cases → their name, tuples (`("a", "b")`) → tuple."""
     tokens = [m for m in TOKEN.finditer(text.strip())]
     position = 0
 
@@ -118,6 +118,14 @@ def parse_wave(text: str):
                     take()
             expect("]")
             return items
+        if punct == "(":
+            members = []
+            while not peek(")"):
+                members.append(value())
+                if peek(","):
+                    take()
+            expect(")")
+            return tuple(members)
         atom = token.group("atom")
         assert atom is not None, (token.group(0), text)
         if peek("("):
@@ -283,7 +291,7 @@ def test_a_model_component_imports_nothing_and_exports_only_the_contract(model):
     assert world, wit
     assert not re.search(r"\bimport\b", wit), wit
     exports = re.findall(r"^\s*export\s+([\w:/.@-]+)\s*;", world.group(1), flags=re.MULTILINE)
-    assert exports == ["healthcare:model/model@3.0.0"], world.group(0)
+    assert exports == [CONTRACT], world.group(0)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -300,6 +308,44 @@ def test_info_names_the_model_its_version_and_its_source(model, api_url):
     assert [f["name"] for f in info["features"] if f["required"]] == [
         "age", "sex", "total_cholesterol", "hdl_cholesterol", "systolic_bp",
     ] + (["egfr"] if model == "prevent-2023" else [])
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_identity_is_infos_name_and_version(model):
+    declared = info(model)
+    assert invoke(model, "identity()") == {"name": declared["name"], "version": declared["version"]}
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_info_declares_where_each_feature_comes_from_in_fhir(model):
+    """Contract 4.0.0: the component itself answers its FHIR bindings (the API holds no code
+    list): systolic pressure alone or in either blood-pressure panel, cholesterol in both
+    units at the model's factor, no source for the unit selectors and the region."""
+    features = {feature["name"]: feature for feature in info(model)["features"]}
+    sources = {name: feature.get("fhir") for name, feature in features.items()}
+    assert sources["age"] == "age"
+    assert {name for name, source in sources.items() if source is None} == {
+        "pce-2013": {"cholesterol_unit"},
+        "prevent-2023": {"cholesterol_unit"},
+        "kfre-2016": {"urine_acr_unit", "region"},
+    }[model]
+    loinc = "http://loinc.org"
+    if model == "kfre-2016":
+        kind, acr = sources["urine_acr"]
+        assert kind == "observation"
+        assert [(u["ucum"], u["factor"]) for u in acr["units"]] == [("mg/g", 1.0), ("mg/mmol", 8.84)]
+        return
+    kind, systolic = sources["systolic_bp"]
+    assert kind == "observation"
+    assert systolic["codes"] == [{"system": loinc, "code": "8480-6", "prefix": False}]
+    assert [c["code"] for c in systolic["panels"]] == ["85354-9", "55284-4"]
+    kind, cholesterol = sources["total_cholesterol"]
+    assert [(u["ucum"], u["factor"]) for u in cholesterol["units"]] == [
+        ("mg/dL", 1.0), ("mmol/L", MG_DL_PER_MMOL_L)]
+    kind, diabetes = sources["diabetic"]
+    assert kind == "condition"
+    assert {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11", "prefix": True} in diabetes
+    assert ("race" in sources) == (model == "pce-2013")
 
 
 def test_the_worked_examples_give_the_published_risks(answers):

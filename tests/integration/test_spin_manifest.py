@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from scripts.serve_local import load_routes, pick_route
-from tests.support.paths import HTTP_WASM, ROOT
+from tests.support.paths import CONTRACT, HTTP_WASM, ROOT
 
 SCHEMA = ROOT / "tests" / "data" / "spin" / "spin-manifest-v2.schema.json"
 MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
@@ -61,7 +61,7 @@ def test_every_listed_model_is_a_built_component_exporting_only_the_contract():
     assert len(models) == len(set(models)) >= 2
     for path in models:
         wit = wit_of(ROOT / path)
-        assert world_items(wit, "export") == ["healthcare:model/model@3.0.0"], path
+        assert world_items(wit, "export") == [CONTRACT], path
         assert world_items(wit, "import") == [], path
 
 

@@ -4,11 +4,17 @@ first)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "spin.toml"
+# The model contract's interface, with the version wit/model.wit declares: what every model
+# component exports.
+CONTRACT = "healthcare:model/model@" + re.search(
+    r"^package healthcare:model@([\w.-]+);", (ROOT / "wit" / "model.wit").read_text(), re.MULTILINE
+).group(1)
 RELEASE = ROOT / "target" / "wasm32-wasip2" / "release"
 # The HTTP component alone: it imports its models (build.rs generates its world).
 HTTP_WASM = RELEASE / "model_api.wasm"

@@ -1,5 +1,5 @@
 //! A risk model as a capability-free WebAssembly component behind the general model contract
-//! `healthcare:model/model@3.0.0` (`wit/model.wit`).
+//! `healthcare:model/model@4.0.0` (`wit/model.wit`).
 //!
 //! This crate holds the bindings of the world `tabular-model`, the conversions between the WIT
 //! types and the pure [`risk_models`] crate, and [`model_component!`], which turns a crate into
@@ -27,6 +27,7 @@ pub use exports::healthcare::model::model as wit;
 // this crate is a library of the API's tests.
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod arena;
+mod fhir;
 
 use risk_models::description::{Categories, FeatureKind, OutputKind};
 use risk_models::{FieldError, FieldProblem, FieldValue, TabularModel, TabularPrediction};
@@ -214,6 +215,15 @@ pub fn field_error(error: &FieldError) -> wit::FieldError {
     }
 }
 
+/// The model's name and version, as [`model_info`] declares them.
+pub fn identity(model: &dyn TabularModel) -> wit::ModelIdentity {
+    let description = model.describe();
+    wit::ModelIdentity {
+        name: description.name.into(),
+        version: description.version.into(),
+    }
+}
+
 /// What the model declares about itself, from its general description
 /// ([`TabularModel::describe`]).
 pub fn model_info(model: &dyn TabularModel) -> wit::ModelInfo {
@@ -292,6 +302,7 @@ fn feature(feature: &risk_models::description::Feature) -> wit::Feature {
         description: feature.description.into(),
         kind,
         required: feature.required,
+        fhir: feature.fhir.as_ref().map(fhir::fhir_source),
     }
 }
 
@@ -333,6 +344,10 @@ macro_rules! model_component {
             impl wit::Guest for Component {
                 fn info() -> wit::ModelInfo {
                     $crate::model_info(&$model)
+                }
+
+                fn identity() -> wit::ModelIdentity {
+                    $crate::identity(&$model)
                 }
 
                 fn predict(patient: wit::Patient) -> Result<wit::Prediction, Vec<wit::FieldError>> {

@@ -438,6 +438,8 @@ pub fn model_description(d: &Description) -> risk_models::description::ModelDesc
                 description: leak(&f.description),
                 kind,
                 required,
+                // model.toml declares no FHIR source yet (docs/design/fhir-cds-hooks.md).
+                fhir: None,
             }
         })
         .collect();
@@ -505,7 +507,7 @@ fn description_source(d: &risk_models::description::ModelDescription) -> String 
                 ),
             };
             format!(
-                "Feature {{ name: {}, aliases: Vec::new(), description: {}, kind: {kind}, required: {} }}",
+                "Feature {{ name: {}, aliases: Vec::new(), description: {}, kind: {kind}, required: {}, fhir: None }}",
                 text(f.name),
                 text(f.description),
                 f.required

@@ -46,6 +46,8 @@ pub struct Feature {
     pub kind: FeatureKind,
     /// Whether a patient without it is refused.
     pub required: bool,
+    /// Where its value comes from in a FHIR record, when a record holds it.
+    pub fhir: Option<fhir_record::FhirSource>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

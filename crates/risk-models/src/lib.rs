@@ -31,6 +31,7 @@ pub mod confidence;
 pub mod description;
 pub mod explanation;
 pub mod features;
+pub mod fhir_sources;
 pub mod field;
 pub mod input;
 pub mod link;

@@ -99,6 +99,7 @@ fn feature(
         description: field.description(),
         kind,
         required,
+        fhir: field.fhir_source(),
     }
 }
 

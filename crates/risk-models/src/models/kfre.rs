@@ -23,11 +23,13 @@ use crate::description::{
     Output, OutputKind,
 };
 use crate::features::{validate_features, ValidatedFeatures};
+use crate::fhir_sources;
 use crate::input::FieldValue;
 use crate::problem::ValidationErrors;
 use crate::spec::Range;
 use crate::tabular::{not_used, TabularModel, TabularPrediction, TabularWarning};
 use crate::value::UnitConversion;
+use fhir_record::FhirSource;
 
 /// The 4-variable KFRE with the North American and non-North American calibrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,13 +82,19 @@ fn number(unit: &'static str, min: f64, max: f64) -> FeatureKind {
     })
 }
 
-fn required(name: &'static str, description: &'static str, kind: FeatureKind) -> Feature {
+fn required(
+    name: &'static str,
+    description: &'static str,
+    kind: FeatureKind,
+    fhir: FhirSource,
+) -> Feature {
     Feature {
         name,
         aliases: Vec::new(),
         description,
         kind,
         required: true,
+        fhir: Some(fhir),
     }
 }
 
@@ -111,6 +119,7 @@ fn description() -> ModelDescription {
                 "Age in years. The cohorts were adults; the papers give no upper bound, so 100 \
                  is a plausibility limit.",
                 number("years", 18.0, 100.0),
+                FhirSource::Age,
             ),
             required(
                 "sex",
@@ -119,12 +128,14 @@ fn description() -> ModelDescription {
                     allowed: &["female", "male"],
                     when_absent: None,
                 },
+                fhir_sources::sex(),
             ),
             required(
                 "egfr",
                 "Estimated glomerular filtration rate in mL/min/1.73 m²; the validated range is \
                  CKD stages G3-G5 (10-59).",
                 number("mL/min/1.73 m²", 10.0, 59.0),
+                fhir_sources::egfr(),
             ),
             Feature {
                 name: "urine_acr",
@@ -145,6 +156,7 @@ fn description() -> ModelDescription {
                     unit_selector: Some("urine_acr_unit"),
                 }),
                 required: true,
+                fhir: Some(fhir_sources::urine_acr(MG_PER_G_PER_MG_PER_MMOL)),
             },
             Feature {
                 name: "urine_acr_unit",
@@ -156,6 +168,8 @@ fn description() -> ModelDescription {
                     when_absent: Some("mg/g"),
                 },
                 required: false,
+                // A record's values carry their units.
+                fhir: None,
             },
             Feature {
                 name: "region",
@@ -171,6 +185,8 @@ fn description() -> ModelDescription {
                     ),
                 },
                 required: false,
+                // Where the patient is treated is the deployment's, not the record's.
+                fhir: None,
             },
         ],
         outputs: vec![
