@@ -176,74 +176,6 @@ fn float(value: f64) -> String {
     format!("{value:?}_f64")
 }
 
-/// A feature's FHIR binding as a constant Rust expression of `fhir_record`'s types.
-fn fhir_source(source: &fhir_record::FhirSource) -> String {
-    use fhir_record::{Answer, ChoiceMap, CodingMatch, FhirSource};
-    let coding = |c: &CodingMatch| {
-        format!(
-            "fhir_record::CodingMatch {{ system: {}, code: {}, prefix: {} }}",
-            string(&c.system),
-            string(&c.code),
-            c.prefix
-        )
-    };
-    let codings = |cs: &[CodingMatch]| list(&cs.iter().map(coding).collect::<Vec<_>>());
-    let answer = |a: &Answer| match a {
-        Answer::Number(n) => format!("fhir_record::Answer::Number({})", float(*n)),
-        Answer::Boolean(b) => format!("fhir_record::Answer::Boolean({b})"),
-        Answer::Choice(c) => format!("fhir_record::Answer::Choice({})", string(c)),
-    };
-    let choice_map = |m: &ChoiceMap| {
-        format!(
-            "fhir_record::ChoiceMap {{ pairs: {}, otherwise: {} }}",
-            list(
-                &m.pairs
-                    .iter()
-                    .map(|(code, choice)| format!("({}, {})", string(code), string(choice)))
-                    .collect::<Vec<_>>()
-            ),
-            option_string(m.otherwise.as_deref()),
-        )
-    };
-    match source {
-        FhirSource::Age => "fhir_record::FhirSource::Age".to_owned(),
-        FhirSource::Gender(m) => format!("fhir_record::FhirSource::Gender({})", choice_map(m)),
-        FhirSource::Race(m) => format!("fhir_record::FhirSource::Race({})", choice_map(m)),
-        FhirSource::Observation(b) => format!(
-            "fhir_record::FhirSource::Observation(fhir_record::ObservationBinding {{ codes: {}, panels: {}, units: {}, max_age_days: {} }})",
-            codings(&b.codes),
-            codings(&b.panels),
-            list(
-                &b.units
-                    .iter()
-                    .map(|u| format!(
-                        "fhir_record::UnitBinding {{ ucum: {}, factor: {} }}",
-                        string(&u.ucum),
-                        float(u.factor)
-                    ))
-                    .collect::<Vec<_>>()
-            ),
-            b.max_age_days,
-        ),
-        FhirSource::Condition(cs) => format!("fhir_record::FhirSource::Condition({})", codings(cs)),
-        FhirSource::Medication(cs) => {
-            format!("fhir_record::FhirSource::Medication({})", codings(cs))
-        }
-        FhirSource::CodedObservation(b) => format!(
-            "fhir_record::FhirSource::CodedObservation(fhir_record::CodedBinding {{ codes: {}, answers: {}, otherwise: {}, max_age_days: {} }})",
-            codings(&b.codes),
-            list(
-                &b.answers
-                    .iter()
-                    .map(|(c, a)| format!("({}, {})", coding(c), answer(a)))
-                    .collect::<Vec<_>>()
-            ),
-            b.otherwise.as_ref().map_or("None".to_owned(), |a| format!("Some({})", answer(a))),
-            b.max_age_days,
-        ),
-    }
-}
-
 fn info_expression(d: &risk_models::ModelDescription) -> String {
     use risk_models::description::{FeatureKind, OutputKind};
     let mut features = String::new();
@@ -277,7 +209,7 @@ fn info_expression(d: &risk_models::ModelDescription) -> String {
             list(&f.aliases.iter().map(|a| string(a)).collect::<Vec<_>>()),
             string(f.description),
             f.required,
-            f.fhir.as_ref().map_or("None".to_owned(), |source| format!("Some({})", fhir_source(source))),
+            f.fhir.as_ref().map_or("None".to_owned(), |source| format!("Some({})", fhir_record::rust_expression(source))),
         );
     }
     let outputs: Vec<String> = d

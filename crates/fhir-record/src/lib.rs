@@ -6,7 +6,8 @@
 //! - [`Date`]: calendar days and the FHIR date forms;
 //! - [`Record`]: one patient's record, from a Bundle, a Parameters or prefetched resources;
 //! - [`pick`]: one feature's value by the rules, with the resources it came from;
-//! - [`search_query`]: the FHIR search (CDS Hooks prefetch template) a binding needs.
+//! - [`search_query`]: the FHIR search (CDS Hooks prefetch template) a binding needs;
+//! - [`rust_expression`]: a binding as Rust source, for build scripts that compile it in.
 //!
 //! No WebAssembly, HTTP, Spin or async dependency, and no code list of its own: every code
 //! comes from a binding, so a model gets FHIR support by declaring bindings, and nothing here
@@ -32,6 +33,7 @@ mod pick;
 mod query;
 mod record;
 mod resources;
+mod rust_source;
 
 pub use binding::{
     Answer, ChoiceMap, CodedBinding, CodingMatch, FhirSource, List, ObservationBinding, Text,
@@ -41,3 +43,4 @@ pub use date::{Date, Precision};
 pub use pick::{pick, Basis, PickProblem, Picked};
 pub use query::search_query;
 pub use record::{Record, RecordError};
+pub use rust_source::rust_expression;

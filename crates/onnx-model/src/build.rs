@@ -438,8 +438,7 @@ pub fn model_description(d: &Description) -> risk_models::description::ModelDesc
                 description: leak(&f.description),
                 kind,
                 required,
-                // model.toml declares no FHIR source yet (docs/design/fhir-cds-hooks.md).
-                fhir: None,
+                fhir: f.fhir.clone(),
             }
         })
         .collect();
@@ -507,10 +506,14 @@ fn description_source(d: &risk_models::description::ModelDescription) -> String 
                 ),
             };
             format!(
-                "Feature {{ name: {}, aliases: Vec::new(), description: {}, kind: {kind}, required: {}, fhir: None }}",
+                "Feature {{ name: {}, aliases: Vec::new(), description: {}, kind: {kind}, required: {}, fhir: {} }}",
                 text(f.name),
                 text(f.description),
-                f.required
+                f.required,
+                f.fhir.as_ref().map_or("None".to_owned(), |source| format!(
+                    "Some({})",
+                    fhir_record::rust_expression(source)
+                ))
             )
         })
         .collect();

@@ -25,6 +25,11 @@
 //! range = [6.98, 28.11]            # validated range: values outside it are refused
 //! input = "float_input"
 //! column = 0
+//! [feature.fhir]                   # optional: where it comes from in a FHIR record
+//! source = "observation"           # description/fhir.rs: every source and its members
+//! codes = ["http://loinc.org|2093-3"]
+//! units = [["mg/dL", 1.0]]
+//! max_age_days = 365
 //!
 //! [categories]                     # optional
 //! source = "..."
@@ -38,6 +43,8 @@
 //! (`when_absent = false`); a choice (`kind = "choice"`) maps each allowed value to the number
 //! the model was trained with (`values = { female = 0.0, male = 1.0 }`) and may name a value for
 //! its absence. A number is always required: a model is never fed a made-up value.
+
+mod fhir;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -79,6 +86,8 @@ pub struct Feature {
     /// The graph input it feeds, and the column.
     pub input: String,
     pub column: usize,
+    /// Where its value comes from in a FHIR record (`[feature.fhir]`, `description/fhir.rs`).
+    pub fhir: Option<fhir_record::FhirSource>,
     /// The line of its `[[feature]]` table, for later checks' messages.
     pub line: usize,
 }
@@ -172,6 +181,7 @@ struct FeatureTable {
     when_absent: Option<Spanned<toml::Value>>,
     input: String,
     column: usize,
+    fhir: Option<Spanned<fhir::FhirTable>>,
 }
 
 #[derive(Deserialize)]
@@ -446,6 +456,10 @@ fn feature(table: &Spanned<FeatureTable>, at: &At<'_>) -> Result<Feature, Descri
             ))
         }
     };
+    let fhir = match &f.fhir {
+        Some(table) => Some(fhir::source(name, &kind, table, at)?),
+        None => None,
+    };
     Ok(Feature {
         name: name.clone(),
         description: f.description.clone(),
@@ -453,6 +467,7 @@ fn feature(table: &Spanned<FeatureTable>, at: &At<'_>) -> Result<Feature, Descri
         input: f.input.clone(),
         column: f.column,
         line,
+        fhir,
     })
 }
 
