@@ -156,9 +156,9 @@ impl Catalog {
         self.models().iter().map(|m| m.name().to_string()).collect()
     }
 
-    /// What is wrong with how the models were wired in, judged from what each component
-    /// says it is (its `identity()`, one call per model: readiness probes pay it, requests do
-    /// not): a model without a name or without an output, one model answering two imports (then one
+    /// What is wrong with how the models were wired in, judged from what each component says
+    /// it is (its `identity()`, one call per model: readiness probes pay it, requests do not):
+    /// a model without a name or without an output, one model answering two imports (then one
     /// model is served twice and another not at all), or a component that is not the one this
     /// build describes (composed by hand rather than by scripts/build.sh: requests would get
     /// another model's answers). Empty when ready. Which import a model sits in is the
