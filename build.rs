@@ -52,6 +52,20 @@ fn main() {
         &out_dir.join("model_info.rs"),
         &static_infos(&models, &built),
     );
+    let document = root.join("src/openapi/document.json");
+    println!("cargo:rerun-if-changed={}", document.display());
+    write(&out_dir.join("openapi-document.json"), &minified(&document));
+}
+
+/// The OpenAPI document's fixed part without its indentation: it is compiled into the
+/// component, where whitespace would be 15 KB of the HTTP component's budget.
+fn minified(path: &Path) -> String {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| fail(&format!("{}: {error}", path.display())));
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(document) => document.to_string(),
+        Err(error) => fail(&format!("{}: {error}", path.display())),
+    }
 }
 
 /// What this repository knows of a listed model.

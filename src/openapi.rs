@@ -21,9 +21,9 @@ const INFER_TEMPLATES: [&str; 2] = [
     "/v2/models/{model_name}/versions/{model_version}/infer",
 ];
 
-/// Every member that depends on the models is `null` here; a unit test checks that none
-/// names a model.
-const DOCUMENT: &str = include_str!("openapi/document.json");
+/// `openapi/document.json`, minified by `build.rs`. Every member that depends on the models is
+/// `null` there; a unit test checks that none names a model.
+const DOCUMENT: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi-document.json"));
 
 /// The models the document describes, the default first.
 type Models<'c> = [ServedModel<'c>];

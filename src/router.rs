@@ -3,6 +3,7 @@
 use crate::catalog::{Catalog, ServedModel};
 use crate::http::{Request, Response, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
 use crate::inference::{self, find_model};
+use crate::model_cards::{model_card, model_cards};
 use crate::openapi::openapi_document;
 use crate::patient::Vocabulary;
 use crate::predict::answer;
@@ -14,6 +15,10 @@ pub enum Route<'a> {
     Health,
     OpenApi,
     Predict,
+    ModelCards,
+    ModelCard {
+        model: &'a str,
+    },
     ServerMetadata,
     ServerLive,
     ServerReady,
@@ -39,6 +44,8 @@ impl<'a> Route<'a> {
             ["healthz"] => Route::Health,
             ["openapi.json"] => Route::OpenApi,
             ["predict"] => Route::Predict,
+            ["models"] => Route::ModelCards,
+            ["models", model] => Route::ModelCard { model },
             ["v2"] => Route::ServerMetadata,
             ["v2", "health", "live"] => Route::ServerLive,
             ["v2", "health", "ready"] => Route::ServerReady,
@@ -103,6 +110,8 @@ pub fn route_with(catalog: &Catalog, request: &Request) -> Response {
             Err(error) => error.into_response(),
         },
         Route::Predict => predict(catalog, request),
+        Route::ModelCards => model_cards(catalog),
+        Route::ModelCard { model } => respond(find_model(catalog, model, None).map(model_card)),
         Route::ServerMetadata => inference::server_metadata(),
         Route::ServerLive => inference::live(),
         Route::ServerReady => inference::ready(catalog),

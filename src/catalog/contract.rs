@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use serde::Serialize;
+
 /// Text a model declares: borrowed from a description compiled in at build time (static data,
 /// nothing built per request), or owned when read from a component's `info()`.
 pub type Text = Cow<'static, str>;
@@ -11,8 +13,9 @@ pub type Text = Cow<'static, str>;
 /// A list a model declares, borrowed or owned as [`Text`] is.
 pub type List<T> = Cow<'static, [T]>;
 
-/// What a model declares about itself (`model-info`), as it declared it.
-#[derive(Debug, Clone, PartialEq)]
+/// What a model declares about itself (`model-info`), as it declared it. Serialised as is at
+/// `/models/{name}` (`src/model_cards.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelInfo {
     pub name: Text,
     pub version: Text,
@@ -55,7 +58,7 @@ pub struct Identity {
 }
 
 /// One input a model accepts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Feature {
     pub name: Text,
     pub aliases: List<Text>,
@@ -74,7 +77,8 @@ impl Feature {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeatureKind {
     Number(NumberFeature),
     Boolean {
@@ -86,7 +90,7 @@ pub enum FeatureKind {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumberFeature {
     /// The canonical unit's symbol.
     pub unit: Text,
@@ -98,14 +102,15 @@ pub struct NumberFeature {
     pub unit_selector: Option<Text>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OutputKind {
     Probability,
     Score,
     Class,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Output {
     pub name: Text,
     pub description: Text,
@@ -113,21 +118,21 @@ pub struct Output {
     pub horizon_years: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Categories {
     /// In increasing order of `lower_bound`.
     pub bands: List<Category>,
     pub source: Text,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Category {
     pub name: Text,
     pub label: Text,
     pub lower_bound: f64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExplanationInfo {
     pub scale: Text,
     pub reference_patient: Text,

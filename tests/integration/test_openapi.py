@@ -325,6 +325,30 @@ def test_model_metadata_and_readiness_match_the_documented_schemas(document, reg
     assert_documented(document, registry, ready, "/v2/models/{model_name}/ready", "get")
 
 
+def test_the_model_cards_match_the_documented_schemas_and_carry_the_fhir_sources(
+        document, registry, http, api_url):
+    cards = http.get(f"{api_url}/models", timeout=TIMEOUT)
+    assert cards.status_code == 200
+    assert_documented(document, registry, cards, "/models", "get")
+    names = [card["name"] for card in cards.json()["models"]]
+    assert names[0] == "pce-2013" and {"prevent-2023", "kfre-2016"} <= set(names)
+    for name in names:
+        card = http.get(f"{api_url}/models/{name}", timeout=TIMEOUT)
+        assert card.status_code == 200
+        assert_documented(document, registry, card, "/models/{model_name}", "get")
+        assert card.json() == cards.json()["models"][names.index(name)]
+    pce = {f["name"]: f for f in cards.json()["models"][0]["features"]}
+    assert pce["age"]["fhir"] == {"source": "birth-date"}
+    systolic = pce["systolic_bp"]["fhir"]
+    assert systolic["source"] == "observation"
+    assert [c["code"] for c in systolic["binding"]["panels"]] == ["85354-9", "55284-4"]
+    assert pce["race"]["fhir"]["source"] == "us-core-race"
+    assert pce["cholesterol_unit"]["fhir"] is None
+    unknown = http.get(f"{api_url}/models/no-such-model", timeout=TIMEOUT)
+    assert unknown.status_code == 404
+    assert_documented(document, registry, unknown, "/models/{model_name}", "get")
+
+
 @pytest.mark.parametrize("suffix", ["", "/ready"])
 def test_an_unknown_model_404_matches_the_documented_schema(document, registry, http, api_url, suffix):
     response = http.get(f"{api_url}/v2/models/no-such-model{suffix}", timeout=TIMEOUT)

@@ -72,8 +72,9 @@ def test_two_routes_the_documentation_and_a_catch_all_for_the_api():
     routes = [(t["route"], t["component"]) for t in MANIFEST["trigger"]["http"]]
     assert routes == [("/docs/...", "docs"), ("/...", "api")]
     declared = MANIFEST["component"]["api"]["tool"]["model-exporter"]["endpoints"]
-    for endpoint in ["/predict", "/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/{name}",
-                     "/v2/models/{name}/infer", "/healthz", "/openapi.json"]:
+    for endpoint in ["/predict", "/models", "/models/{name}", "/v2", "/v2/health/live",
+                     "/v2/health/ready", "/v2/models/{name}", "/v2/models/{name}/infer", "/healthz",
+                     "/openapi.json"]:
         assert endpoint in declared
 
 

@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use serde::{Deserialize, Serialize};
+
 /// Text a model declares: borrowed from a description compiled in at build time, or owned when
 /// read from a component's `info()` (the same convention as the API's contract types).
 pub type Text = Cow<'static, str>;
@@ -13,7 +15,10 @@ pub type List<T> = Cow<'static, [T]>;
 
 /// A coding to look for: system URI and code, or a code prefix (ICD-10-CM "E11" matches
 /// "E11.9", ATC "C10AA" matches "C10AA05").
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Every binding type is also JSON (serde): the API shows a model's bindings at
+/// `/models/{name}`, where a FHIR client reads them back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodingMatch {
     pub system: Text,
     pub code: Text,
@@ -58,15 +63,17 @@ impl CodingMatch {
 
 /// A UCUM unit accepted for an observation, and the factor to the feature's canonical unit
 /// (value_in_canonical = value * factor).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitBinding {
     /// The UCUM code exactly as UCUM spells it (`mg/dL`, `mmol/L`, `mm[Hg]`).
     pub ucum: Text,
     pub factor: f64,
 }
 
-/// A feature value (the model contract's value kinds).
-#[derive(Debug, Clone, PartialEq)]
+/// A feature value (the model contract's value kinds): in JSON, the plain number, boolean or
+/// string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum Answer {
     Number(f64),
     Boolean(bool),
@@ -75,7 +82,7 @@ pub enum Answer {
 
 /// FHIR codes mapped to the feature's choices; codes not listed map to `otherwise` (None:
 /// refused as unmapped).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChoiceMap {
     /// (FHIR code, the feature's choice). Where a record holds several codes (a patient may
     /// have up to five OMB race categories), the first pair in this order whose code is present
@@ -96,7 +103,7 @@ impl ChoiceMap {
 }
 
 /// A numeric Observation (`valueQuantity`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObservationBinding {
     /// The observation's own codes (e.g. LOINC 8480-6 for systolic blood pressure).
     pub codes: List<CodingMatch>,
@@ -111,7 +118,7 @@ pub struct ObservationBinding {
 }
 
 /// A coded Observation (`valueCodeableConcept`), e.g. smoking status with SNOMED CT answers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodedBinding {
     pub codes: List<CodingMatch>,
     /// The answers in priority order: the first whose coding the value carries wins.
@@ -121,15 +128,20 @@ pub struct CodedBinding {
     pub max_age_days: u32,
 }
 
-/// Where a feature's value comes from in a FHIR R4 record.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a feature's value comes from in a FHIR R4 record. In JSON: `{"source": "birth-date"}`,
+/// or the source with its `binding` (`{"source": "observation", "binding": {"codes": ...}}`);
+/// race is `us-core-race`, the extension it reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", content = "binding", rename_all = "kebab-case")]
 pub enum FhirSource {
     /// `Patient.birthDate`, as whole years at the assessment date (Answer::Number).
+    #[serde(rename = "birth-date")]
     Age,
     /// `Patient.gender` ("male", "female", ...) -> Answer::Choice.
     Gender(ChoiceMap),
     /// The US Core race extension's `ombCategory` codes (urn:oid:2.16.840.1.113883.6.238) ->
     /// Answer::Choice; a patient without the extension gets `otherwise`.
+    #[serde(rename = "us-core-race")]
     Race(ChoiceMap),
     /// The newest usable Observation with one of `codes` (valueQuantity), standalone or as a
     /// component of an Observation coded with one of `panels`.
