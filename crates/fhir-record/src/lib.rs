@@ -7,7 +7,8 @@
 //! - [`Record`]: one patient's record, from a Bundle, a Parameters or prefetched resources;
 //! - [`pick`]: one feature's value by the rules, with the resources it came from;
 //! - [`search_query`]: the FHIR search (CDS Hooks prefetch template) a binding needs;
-//! - [`rust_expression`]: a binding as Rust source, for build scripts that compile it in.
+//! - [`rust_expression`]: a binding as Rust source, for build scripts that compile it in;
+//! - [`risk_assessment`] and [`operation_outcome`]: the FHIR resources the service writes.
 //!
 //! No WebAssembly, HTTP, Spin or async dependency, and no code list of its own: every code
 //! comes from a binding, so a model gets FHIR support by declaring bindings, and nothing here
@@ -33,6 +34,7 @@ mod pick;
 mod query;
 mod record;
 mod resources;
+mod resources_out;
 mod rust_source;
 
 pub use binding::{
@@ -43,4 +45,8 @@ pub use date::{Date, Precision};
 pub use pick::{pick, Basis, PickProblem, Picked};
 pub use query::search_query;
 pub use record::{Record, RecordError};
+pub use resources_out::{
+    operation_outcome, risk_assessment, Assessment, Category, Method, Outcome, Refusal,
+    CATEGORY_SYSTEM, MODEL_SYSTEM, OUTPUT_SYSTEM,
+};
 pub use rust_source::rust_expression;

@@ -95,10 +95,14 @@ fn a_synthea_patient_is_read_by_the_pce_bindings_and_scored() {
     let as_of = assessed(&json);
     let model = builtin("pce-2013").expect("built in");
     let mut picked: Vec<(String, Answer)> = Vec::new();
+    let mut basis = Vec::new();
     for feature in model.describe().features {
         let Some(source) = feature.fhir else { continue };
         match pick(&record, &source, as_of) {
-            Ok(value) => picked.push((feature.name.to_owned(), value.value)),
+            Ok(value) => {
+                picked.push((feature.name.to_owned(), value.value));
+                basis.extend(value.basis);
+            }
             Err(problem) => panic!("{}: {problem}", feature.name),
         }
     }
@@ -169,6 +173,56 @@ fn a_synthea_patient_is_read_by_the_pce_bindings_and_scored() {
     assert_eq!(Ok(from_record.clone()), model.predict_features(&typed_in));
     let risk = from_record.outputs[0].1;
     assert!((0.0..1.0).contains(&risk), "{risk}");
+
+    // ... and is written as the RiskAssessment the FHIR endpoints answer, its basis exactly
+    // the resources the values came from.
+    let description = model.describe();
+    let assessment = fhir_record::risk_assessment(&fhir_record::Assessment {
+        subject: &record.patient_reference(),
+        occurrence: as_of,
+        method: fhir_record::Method {
+            name: description.name,
+            version: description.version,
+            title: description.title,
+        },
+        outcomes: vec![fhir_record::Outcome {
+            name: description.outputs[0].name,
+            description: description.outputs[0].description,
+            probability: risk,
+            horizon_years: description.outputs[0].horizon_years,
+        }],
+        category: None,
+        warnings: from_record
+            .warnings
+            .iter()
+            .map(|w| w.message.as_str())
+            .collect(),
+        basis: &basis,
+    });
+    assert_eq!(assessment["prediction"][0]["probabilityDecimal"], risk);
+    let references: Vec<&str> = assessment["basis"]
+        .as_array()
+        .expect("a basis")
+        .iter()
+        .filter_map(|b| b["reference"].as_str())
+        .collect();
+    let patient = record.patient_reference();
+    assert_eq!(
+        references.iter().filter(|r| **r == patient).count(),
+        1,
+        "{references:?}"
+    );
+    assert_eq!(
+        references
+            .iter()
+            .filter(|r| r.starts_with("Observation/"))
+            .count(),
+        4,
+        "cholesterol, HDL, the blood-pressure panel and the smoking status: {references:?}"
+    );
+    assert!(references
+        .iter()
+        .any(|r| r.starts_with("MedicationRequest/")));
 }
 
 #[test]
