@@ -104,16 +104,21 @@ macro_rules! wit_conversions {
         }
 
         #[allow(dead_code)] // as model_info
+        fn coding_match(coding: wit::CodingMatch) -> fhir_record::CodingMatch {
+            fhir_record::CodingMatch {
+                system: coding.system.into(),
+                code: coding.code.into(),
+                prefix: coding.prefix,
+            }
+        }
+
+        #[allow(dead_code)] // as model_info
         fn coding_matches(
             codings: Vec<wit::CodingMatch>,
         ) -> fhir_record::List<fhir_record::CodingMatch> {
             codings
                 .into_iter()
-                .map(|coding| fhir_record::CodingMatch {
-                    system: coding.system.into(),
-                    code: coding.code.into(),
-                    prefix: coding.prefix,
-                })
+                .map(coding_match)
                 .collect::<Vec<_>>()
                 .into()
         }
@@ -172,14 +177,7 @@ macro_rules! wit_conversions {
                         answers: binding
                             .answers
                             .into_iter()
-                            .map(|(coding, value)| {
-                                let coding = fhir_record::CodingMatch {
-                                    system: coding.system.into(),
-                                    code: coding.code.into(),
-                                    prefix: coding.prefix,
-                                };
-                                (coding, answer(value))
-                            })
+                            .map(|(coding, value)| (coding_match(coding), answer(value)))
                             .collect::<Vec<_>>()
                             .into(),
                         otherwise: binding.otherwise.map(answer),
