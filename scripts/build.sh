@@ -10,6 +10,8 @@
 #                                          in by wac (target/generated/api.wac): what spin.toml
 #                                          serves, and `wasmtime serve` and the tests too
 #   target/wasm32-wasip2/release/docs_site.wasm   the /docs page
+#   target/wasm32-wasip2/release/clinical.wasm    the FHIR endpoints (/fhir/...), which score
+#                                          through the API by Spin's local service chaining
 #   target/sbom/*.cdx.json                 CycloneDX SBOMs of the shipped artifacts (scripts/sbom.sh;
 #                                          needs cargo-cyclonedx, which `scripts/setup.sh test`
 #                                          installs)
@@ -21,6 +23,7 @@
 #   scripts/build.sh          everything
 #   scripts/build.sh api      the models, the HTTP component and the composition
 #   scripts/build.sh docs     the /docs page
+#   scripts/build.sh clinical the FHIR endpoints
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -104,6 +107,10 @@ build_docs() {
   cargo build --target wasm32-wasip2 --release -p docs-site
 }
 
+build_clinical() {
+  cargo build --target wasm32-wasip2 --release -p clinical
+}
+
 sboms() {
   if cargo cyclonedx --version >/dev/null 2>&1; then
     scripts/sbom.sh
@@ -113,8 +120,9 @@ sboms() {
 }
 
 case "$what" in
-  all) build_api; build_docs; sboms ;;
+  all) build_api; build_docs; build_clinical; sboms ;;
   api) build_api; sboms ;;
   docs) build_docs ;;
-  *) echo "usage: scripts/build.sh [all|api|docs]" >&2; exit 2 ;;
+  clinical) build_clinical ;;
+  *) echo "usage: scripts/build.sh [all|api|docs|clinical]" >&2; exit 2 ;;
 esac

@@ -6,6 +6,8 @@
 #                                         the model components (wasm32-unknown-unknown)
 #   target/sbom/api.cdx.json              what ships: target/composed/api.wasm, the HTTP component
 #                                         with its model components composed in (the three above)
+#   target/sbom/clinical.cdx.json         the FHIR endpoints' component (package clinical,
+#                                         wasm32-wasip2)
 #   target/sbom/model-exporter.cdx.json   the exporter's static binary (x86_64-unknown-linux-musl,
 #                                         as exporter/Dockerfile builds it)
 #
@@ -68,4 +70,5 @@ python3 scripts/sbom_compose.py api \
   "target/composed/api.wasm: the HTTP component with its model components composed in (spin.toml's models)" \
   "${parts[@]}" > "$out/api.cdx.json"
 echo "==> $out/api.cdx.json (composed)"
+sbom clinical wasm32-wasip2 crates/clinical
 sbom model-exporter x86_64-unknown-linux-musl exporter

@@ -40,7 +40,7 @@ echo "==> formatting and lints"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --target wasm32-wasip2 -p model-api -p docs-site -- -D warnings
+cargo clippy --target wasm32-wasip2 -p model-api -p docs-site -p clinical -- -D warnings
 # shellcheck disable=SC2046  # one -p per model crate
 cargo clippy --target wasm32-unknown-unknown -p model-component \
   $(for crate in crates/models/*/; do printf -- '-p %s-component ' "$(basename "$crate")"; done) -- -D warnings

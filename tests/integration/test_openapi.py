@@ -432,9 +432,16 @@ def documented_request(document, template: str, path: str, method: str):
     return infer_body([PATIENT[model]])
 
 
+# Paths the clinical component serves: it scores through the API by Spin's local service
+# chaining, which the wasmtime fallback lacks, so tests/spin/test_fhir_endpoints.py checks them.
+CLINICAL_PREFIX = "/fhir/"
+
+
 def test_every_documented_path_answers_the_method_it_documents(document, registry, http, api_url):
     called = []
     for template, item in document["paths"].items():
+        if template.startswith(CLINICAL_PREFIX):
+            continue
         for method in set(item) & HTTP_METHODS:
             for path in concrete_paths(document, template):
                 body = documented_request(document, template, path, method)

@@ -28,8 +28,10 @@ def test_the_application_is_model_api_manifest_version_2():
 
 
 def test_no_component_may_reach_the_network():
-    for name, component in MANIFEST["component"].items():
-        assert component["allowed_outbound_hosts"] == [], name
+    """The API and the docs reach nothing; the clinical component reaches the API alone, by
+    Spin's local service chaining (`*.spin.internal` never leaves the process)."""
+    hosts = {name: component["allowed_outbound_hosts"] for name, component in MANIFEST["component"].items()}
+    assert hosts == {"api": [], "docs": [], "clinical": ["http://api.spin.internal"]}
 
 
 def test_every_component_has_a_build_command_producing_its_source():
@@ -65,12 +67,12 @@ def test_every_listed_model_is_a_built_component_exporting_only_the_contract():
         assert world_items(wit, "import") == [], path
 
 
-def test_two_routes_the_documentation_and_a_catch_all_for_the_api():
+def test_three_routes_the_documentation_the_clinical_endpoints_and_a_catch_all_for_the_api():
     # Spin prepares a component once per route naming it: every route more costs start-up time
     # (docs/design/model-wiring.md, "Cold start and routes"). The exporter names requests by
     # the endpoints the components declare instead.
     routes = [(t["route"], t["component"]) for t in MANIFEST["trigger"]["http"]]
-    assert routes == [("/docs/...", "docs"), ("/...", "api")]
+    assert routes == [("/docs/...", "docs"), ("/fhir/...", "clinical"), ("/...", "api")]
     declared = MANIFEST["component"]["api"]["tool"]["model-exporter"]["endpoints"]
     for endpoint in ["/predict", "/models", "/models/{name}", "/v2", "/v2/health/live",
                      "/v2/health/ready", "/v2/models/{name}", "/v2/models/{name}/infer", "/healthz",
@@ -87,6 +89,8 @@ def test_two_routes_the_documentation_and_a_catch_all_for_the_api():
     ("/openapi.json", "api", "/..."),
     ("/docs", "docs", "/docs/..."),
     ("/docs/swagger-ui.css", "docs", "/docs/..."),
+    ("/fhir/RiskAssessment/$predict", "clinical", "/fhir/..."),
+    ("/fhirx", "api", "/..."),
     ("/documents", "api", "/..."),
     ("/anything/else", "api", "/..."),
 ])

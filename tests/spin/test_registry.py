@@ -115,7 +115,7 @@ def test_the_artifact_is_one_component_per_spin_component_and_at_most_4_mib(push
     # dependency is left for the host to compose: Spin composed the models in at push time.
     app = json.loads(get_blob(pushed, locked["digest"]))
     components = {c["id"]: c for c in app["components"]}
-    assert set(components) == {"api", "docs"}
+    assert set(components) == {"api", "docs", "clinical"}
     for component in components.values():
         assert component["source"]["digest"] in blobs, component["id"]
         assert not component.get("dependencies"), component["id"]

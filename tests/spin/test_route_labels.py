@@ -15,6 +15,7 @@ then hold exactly those labels, request for request.
 
 from __future__ import annotations
 
+import datetime
 import time
 import tomllib
 from collections import Counter
@@ -39,6 +40,30 @@ TENSORS = {"id": "route-labels", "inputs": [
     {"name": "systolic_bp", "shape": [1], "datatype": "FP64", "data": [120.0]},
 ]}
 UNKNOWN_PATH = "/no/such/endpoint"
+
+
+def fhir_record() -> dict:
+    """A record the FHIR endpoints score with their default model: its values dated last week,
+    within every binding's window whatever day the test runs."""
+    week_ago = (datetime.date.today() - datetime.timedelta(days=7)).isoformat()
+
+    def result(id_, loinc, value, unit):
+        return {"resourceType": "Observation", "id": id_, "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+                "subject": {"reference": "Patient/p1"}, "effectiveDateTime": week_ago,
+                "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
+                                  "code": unit}}
+
+    smoking = {"resourceType": "Observation", "id": "s", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "72166-2"}]},
+               "subject": {"reference": "Patient/p1"}, "effectiveDateTime": week_ago,
+               "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "266919005"}]}}
+    resources = [
+        {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1968-01-01"},
+        result("c", "2093-3", 213, "mg/dL"), result("h", "2085-9", 50, "mg/dL"),
+        result("b", "8480-6", 120, "mm[Hg]"), result("e", "98979-8", 90, "mL/min/{1.73_m2}"), smoking,
+    ]
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
 
 
 def concrete_paths(manifest: dict) -> list[tuple[str, str]]:
@@ -72,6 +97,8 @@ def concrete_paths(manifest: dict) -> list[tuple[str, str]]:
 def send(http: requests.Session, url: str, path: str) -> requests.Response:
     if path.rstrip("/") == "/predict":
         return http.post(url + path, json={"patient_data": PATIENT}, timeout=10)
+    if path.rstrip("/").endswith("/$predict"):
+        return http.post(url + path, json=fhir_record(), timeout=10)
     if path.rstrip("/").endswith("/infer"):
         return http.post(url + path, json=TENSORS, timeout=10)
     return http.get(url + path, timeout=10)

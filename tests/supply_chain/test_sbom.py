@@ -23,9 +23,15 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = {
     "model-api": {
         "target": "wasm32-wasip2",
-        "present": {"spin-sdk", "serde_json", "serde", "thiserror", "futures", "wit-bindgen"},
+        "present": {"spin-sdk", "spin-io", "serde_json", "serde", "thiserror", "wit-bindgen"},
         # The HTTP component knows no model: no model crate is in its build.
         "absent": {"criterion", "proptest", "tokio", "axum", "risk-models", "model-component"},
+    },
+    "clinical": {
+        "target": "wasm32-wasip2",
+        "present": {"spin-sdk", "spin-io", "fhir-record", "serde_json", "serde", "thiserror"},
+        # It scores through the API: no model crate, and its tests' in-process API stays out.
+        "absent": {"criterion", "proptest", "risk-models", "model-component", "model-api"},
     },
     "pce-2013-component": {
         "target": "wasm32-unknown-unknown",

@@ -28,3 +28,5 @@ MODEL_WASMS = {
 # the `api` component, and what `wasmtime serve` and the fallback runner serve.
 API_WASM = ROOT / "target" / "composed" / "api.wasm"
 DOCS_WASM = RELEASE / "docs_site.wasm"
+# The FHIR endpoints' component: it reaches the API by Spin's local service chaining only.
+CLINICAL_WASM = RELEASE / "clinical.wasm"

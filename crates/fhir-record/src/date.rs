@@ -54,6 +54,14 @@ impl Date {
         Stamp::parse(text).map(|(stamp, precision)| (stamp.day, precision))
     }
 
+    /// The UTC calendar day of a Unix time (seconds since 1970-01-01T00:00:00Z): today, from a
+    /// clock. None outside the years FHIR allows.
+    pub fn from_unix_seconds(seconds: i64) -> Option<Date> {
+        let days = i32::try_from(seconds.div_euclid(86_400)).ok()?;
+        let (year, month, day) = civil_from_days(days);
+        Date::from_ymd(year, month, day)
+    }
+
     /// Days from `other` to `self`: positive when `self` is later.
     pub fn days_since(&self, other: Date) -> i64 {
         i64::from(self.0) - i64::from(other.0)
@@ -395,5 +403,21 @@ mod tests {
         assert_eq!(leap.whole_years_until(day(2021, 2, 28)), Some(20));
         assert_eq!(leap.whole_years_until(day(2021, 3, 1)), Some(21));
         assert_eq!(leap.whole_years_until(day(2024, 2, 29)), Some(24));
+    }
+
+    #[test]
+    fn a_unix_time_is_on_its_utc_day() {
+        assert_eq!(Date::from_unix_seconds(0), Some(day(1970, 1, 1)));
+        // 2026-12-04T23:59:59Z and the second after it.
+        assert_eq!(
+            Date::from_unix_seconds(1_796_428_799),
+            Some(day(2026, 12, 4))
+        );
+        assert_eq!(
+            Date::from_unix_seconds(1_796_428_800),
+            Some(day(2026, 12, 5))
+        );
+        assert_eq!(Date::from_unix_seconds(-1), Some(day(1969, 12, 31)));
+        assert_eq!(Date::from_unix_seconds(i64::MAX), None);
     }
 }

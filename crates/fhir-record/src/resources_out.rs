@@ -154,6 +154,8 @@ pub enum Refusal<'a> {
     /// The model refused the value it was given (outside its validated range, say): the
     /// model's own message, which names the feature and the range, never the value.
     Model(&'a str),
+    /// The model declares no FHIR source for a feature it requires, so no record can give it.
+    NoSource,
 }
 
 /// Every refused feature as an `OperationOutcome`, one `error` issue each.
@@ -164,6 +166,10 @@ pub fn operation_outcome(refused: &[(&str, Refusal<'_>)]) -> Value {
             let (code, diagnostics) = match refusal {
                 Refusal::Record(problem) => (issue_type(problem), format!("{feature}: {problem}")),
                 Refusal::Model(message) => ("value", (*message).to_owned()),
+                Refusal::NoSource => (
+                    "not-supported",
+                    format!("{feature}: the model declares no FHIR source for it"),
+                ),
             };
             json!({
                 "severity": "error",
@@ -294,10 +300,11 @@ mod tests {
             ("total_cholesterol", Refusal::Record(&unit)),
             ("systolic_bp", Refusal::Record(&stale)),
             ("age", Refusal::Model("age must be between 40 and 79 years")),
+            ("mean_radius", Refusal::NoSource),
         ]);
         assert_eq!(outcome["resourceType"], "OperationOutcome");
         let issues = outcome["issue"].as_array().expect("issues");
-        assert_eq!(issues.len(), 3);
+        assert_eq!(issues.len(), 4);
         assert_eq!(issues[0]["code"], "code-invalid");
         assert_eq!(issues[0]["expression"], json!(["total_cholesterol"]));
         assert_eq!(issues[1]["code"], "required");
@@ -306,6 +313,11 @@ mod tests {
             "systolic_bp: every value the record holds for it is more than 365 days old"
         );
         assert_eq!(issues[2]["code"], "value");
+        assert_eq!(issues[3]["code"], "not-supported");
+        assert_eq!(
+            issues[3]["diagnostics"],
+            "mean_radius: the model declares no FHIR source for it"
+        );
         assert!(issues.iter().all(|issue| issue["severity"] == "error"));
     }
 }

@@ -1,0 +1,193 @@
+//! The prediction API in process (its own router and models), and small hand-built records.
+
+#![allow(dead_code)] // each test file uses its own part of these helpers
+
+use clinical::http::{Request, Response};
+use clinical::{ApiAnswer, PredictionApi, Unreachable};
+use fhir_record::Date;
+use serde_json::{json, Value};
+
+pub const LOINC: &str = "http://loinc.org";
+pub const SNOMED: &str = "http://snomed.info/sct";
+pub const ATC: &str = "http://www.whocc.no/atc";
+pub const UCUM: &str = "http://unitsofmeasure.org";
+pub const OMB: &str = "urn:oid:2.16.840.1.113883.6.238";
+pub const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
+
+/// The prediction API as the component reaches it under Spin, answered here by the API's own
+/// router in process.
+pub struct InProcessApi;
+
+impl PredictionApi for InProcessApi {
+    async fn get(&self, path: &str) -> Result<ApiAnswer, Unreachable> {
+        Ok(answer(model_api::router::route(
+            &model_api::http::Request::new("GET", path),
+        )))
+    }
+
+    async fn post_json(&self, path: &str, body: Vec<u8>) -> Result<ApiAnswer, Unreachable> {
+        let request = model_api::http::Request::new("POST", path)
+            .with_header("content-type", "application/json")
+            .with_body(body);
+        Ok(answer(model_api::router::route(&request)))
+    }
+}
+
+impl InProcessApi {
+    /// The name of the API's default model (`GET /models` lists it first).
+    pub fn card_of_default() -> String {
+        let response = model_api::router::route(&model_api::http::Request::new("GET", "/models"));
+        let cards: Value = serde_json::from_slice(&response.body).expect("JSON");
+        cards["models"][0]["name"]
+            .as_str()
+            .expect("a name")
+            .to_owned()
+    }
+}
+
+fn answer(response: model_api::http::Response) -> ApiAnswer {
+    ApiAnswer {
+        status: response.status,
+        body: response.body,
+    }
+}
+
+pub fn day(text: &str) -> Date {
+    Date::parse(text).expect("a date")
+}
+
+/// `POST /fhir/RiskAssessment/$predict?<query>` with `body`, answered with "today" 2025-06-01.
+pub fn post(query: &str, body: &[u8]) -> (u16, Value) {
+    let request = Request::new("POST", &format!("/fhir/RiskAssessment/$predict?{query}"))
+        .with_header("content-type", "application/fhir+json")
+        .with_body(body);
+    let response = call(&request);
+    (
+        response.status,
+        serde_json::from_slice(&response.body).expect("JSON"),
+    )
+}
+
+pub fn call(request: &Request) -> Response {
+    futures::executor::block_on(clinical::handle(request, &InProcessApi, day("2025-06-01")))
+}
+
+/// `/predict`'s answer for `patient_data`, straight from the API.
+pub fn predict(model: &str, patient_data: Value) -> Value {
+    let body = json!({"model": model, "patient_data": patient_data});
+    let request = model_api::http::Request::new("POST", "/predict")
+        .with_header("content-type", "application/json")
+        .with_body(body.to_string());
+    let response = model_api::router::route(&request);
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    serde_json::from_slice(&response.body).expect("JSON")
+}
+
+pub fn patient(gender: &str, birth_date: &str, race: Option<&str>) -> Value {
+    let mut patient =
+        json!({"resourceType": "Patient", "id": "p1", "gender": gender, "birthDate": birth_date});
+    if let Some(code) = race {
+        patient["extension"] = json!([{
+            "url": US_CORE_RACE,
+            "extension": [{"url": "ombCategory", "valueCoding": {"system": OMB, "code": code}}]
+        }]);
+    }
+    patient
+}
+
+/// A collection Bundle of `resources`.
+pub fn bundle(resources: Vec<Value>) -> Vec<u8> {
+    let entries: Vec<Value> = resources
+        .into_iter()
+        .map(|r| json!({"resource": r}))
+        .collect();
+    json!({"resourceType": "Bundle", "type": "collection", "entry": entries})
+        .to_string()
+        .into_bytes()
+}
+
+/// A final laboratory result or vital sign with a quantity.
+pub fn result(id: &str, loinc: &str, effective: &str, value: f64, ucum: &str) -> Value {
+    json!({
+        "resourceType": "Observation", "id": id, "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": loinc}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": effective,
+        "valueQuantity": {"value": value, "unit": ucum, "system": UCUM, "code": ucum}
+    })
+}
+
+/// A blood-pressure panel (85354-9) with its systolic component.
+pub fn bp_panel(id: &str, effective: &str, systolic: f64) -> Value {
+    json!({
+        "resourceType": "Observation", "id": id, "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": effective,
+        "component": [{"code": {"coding": [{"system": LOINC, "code": "8480-6"}]},
+                       "valueQuantity": {"value": systolic, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}}]
+    })
+}
+
+/// Smoking status (72166-2) as a SNOMED CT answer: 8517006 former, 77176002 current.
+pub fn smoking(id: &str, effective: &str, snomed: &str) -> Value {
+    json!({
+        "resourceType": "Observation", "id": id, "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "72166-2"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": effective,
+        "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": snomed}]}
+    })
+}
+
+pub fn condition(id: &str, snomed: &str) -> Value {
+    json!({
+        "resourceType": "Condition", "id": id,
+        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+        "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]},
+        "code": {"coding": [{"system": SNOMED, "code": snomed}]},
+        "subject": {"reference": "Patient/p1"},
+        "onsetDateTime": "2019-03-04"
+    })
+}
+
+/// An active order of a medicine coded only by its ATC class.
+pub fn medication_request(id: &str, atc: &str) -> Value {
+    json!({
+        "resourceType": "MedicationRequest", "id": id, "status": "active", "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": ATC, "code": atc}]},
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": "2025-01-10"
+    })
+}
+
+/// A complete record for the cardiovascular models: a 58-year-old woman.
+pub fn cardiovascular_record() -> Vec<Value> {
+    vec![
+        patient("female", "1967-03-15", Some("2054-5")),
+        result(
+            "chol",
+            "2093-3",
+            "2025-05-02T09:30:00+02:00",
+            231.0,
+            "mg/dL",
+        ),
+        result("hdl", "2085-9", "2025-05-02T09:30:00+02:00", 48.0, "mg/dL"),
+        result(
+            "egfr",
+            "98979-8",
+            "2025-05-02T09:30:00+02:00",
+            78.0,
+            "mL/min/{1.73_m2}",
+        ),
+        bp_panel("bp", "2025-05-20T10:00:00+02:00", 142.0),
+        smoking("smoke", "2025-05-20", "8517006"),
+        condition("dm", "44054006"),
+        medication_request("ace", "C09AA05"),
+    ]
+}
