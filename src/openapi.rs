@@ -76,6 +76,7 @@ pub fn openapi_document(catalog: &Catalog) -> Result<Value, ApiError> {
                 parameter["description"] = json!(format!("The model: {}.", names.join(" or ")));
             }
             Some("model_version") => parameter["schema"]["enum"] = json!(versions),
+            Some("service_id") => parameter["schema"]["enum"] = json!(cds_services(models)),
             _ => {}
         }
     }
@@ -221,6 +222,20 @@ fn path_parameters(document: &mut Value) -> impl Iterator<Item = &mut Value> {
         .flat_map(|operations| operations.values_mut())
         .filter_map(|operation| operation.get_mut("parameters")?.as_array_mut())
         .flatten()
+}
+
+/// The CDS Hooks services the clinical component offers: the models whose every required
+/// feature declares a FHIR source (crates/clinical, `ModelCard::reads_fhir`).
+fn cds_services<'m>(models: &Models<'m>) -> Vec<&'m str> {
+    models
+        .iter()
+        .filter(|model| {
+            let features = &model.info().features;
+            features.iter().any(|f| f.fhir.is_some())
+                && features.iter().all(|f| f.fhir.is_some() || !f.required)
+        })
+        .map(|model| model.name())
+        .collect()
 }
 
 /// `{"<output>", ...} for <model>`, for every model.

@@ -10,7 +10,8 @@ use prometheus_client::registry::{Registry, Unit};
 use crate::cardinality::CappedFamily;
 use crate::cells::{CounterCell, HistogramCell};
 use crate::labels::{
-    DurationLabels, ModelDurationLabels, ModelRequestLabels, NoLabels, RequestLabels,
+    DurationLabels, FeedbackLabels, ModelDurationLabels, ModelRequestLabels, NoLabels,
+    RequestLabels,
 };
 use crate::routes::RouteTable;
 use crate::self_metrics::{FamilyName, SelfMetrics};
@@ -54,6 +55,13 @@ pub struct ModelMetrics {
     pub duration: CappedFamily<ModelDurationLabels, HistogramCell>,
 }
 
+/// The CDS Hooks families.
+#[derive(Debug, Clone)]
+pub struct CdsMetrics {
+    /// `cds_feedback_total{service, outcome}`.
+    pub feedback: CappedFamily<FeedbackLabels, CounterCell>,
+}
+
 /// All families, and the registry that exposes them.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -61,6 +69,8 @@ pub struct Metrics {
     pub http: HttpMetrics,
     /// Model families.
     pub model: ModelMetrics,
+    /// CDS Hooks families.
+    pub cds: CdsMetrics,
     /// Self-metrics.
     pub own: SelfMetrics,
 }
@@ -98,6 +108,13 @@ impl Metrics {
                 || HistogramCell::new(&DURATION_BUCKETS),
             ),
         };
+        let cds = CdsMetrics {
+            feedback: CappedFamily::new(
+                max_series,
+                own.cap_stats(FamilyName::CdsFeedback),
+                CounterCell::default,
+            ),
+        };
         // Make the spin family's stats visible from the start too.
         let _ = own.cap_stats(FamilyName::Spin);
 
@@ -130,9 +147,20 @@ impl Metrics {
             model.duration.clone(),
         );
 
+        registry.register(
+            "cds_feedback",
+            "CDS Hooks feedback by service (model) and outcome (accepted, overridden)",
+            cds.feedback.clone(),
+        );
+
         own.register(registry, routes);
 
-        Metrics { http, model, own }
+        Metrics {
+            http,
+            model,
+            cds,
+            own,
+        }
     }
 
     /// Expires the series of every capped family last updated before `deadline`.
@@ -142,5 +170,6 @@ impl Metrics {
             + self.http.duration_highr.expire(deadline)
             + self.model.requests.expire(deadline)
             + self.model.duration.expire(deadline)
+            + self.cds.feedback.expire(deadline)
     }
 }

@@ -261,6 +261,45 @@ impl OverflowLabels for ModelRequestLabels {
     }
 }
 
+/// What the clinician did with a card (CDS Hooks 2.0 feedback `outcome`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FeedbackOutcome {
+    /// The clinician took the card's advice (or one of its suggestions).
+    Accepted,
+    /// The clinician dismissed it.
+    Overridden,
+    /// The series that stands for every label set over the family's cap.
+    Overflow,
+}
+
+impl EncodeLabelValue for FeedbackOutcome {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        encoder.write_str(match self {
+            FeedbackOutcome::Accepted => "accepted",
+            FeedbackOutcome::Overridden => "overridden",
+            FeedbackOutcome::Overflow => OVERFLOW,
+        })
+    }
+}
+
+/// `cds_feedback_total{service, outcome}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EncodeLabelSet)]
+pub struct FeedbackLabels {
+    /// The CDS Hooks service: a model's name (allowlisted).
+    pub service: ModelName,
+    /// What the clinician did with the card.
+    pub outcome: FeedbackOutcome,
+}
+
+impl OverflowLabels for FeedbackLabels {
+    fn overflow() -> Self {
+        FeedbackLabels {
+            service: ModelName(Arc::from(OVERFLOW)),
+            outcome: FeedbackOutcome::Overflow,
+        }
+    }
+}
+
 /// `model_inference_duration_seconds{model}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EncodeLabelSet)]
 pub struct ModelDurationLabels {

@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod cardinality;
+pub mod cds_feedback;
 pub mod cells;
 pub mod config;
 pub mod connections;

@@ -26,6 +26,8 @@ pub enum FamilyName {
     ModelInferenceRequests,
     /// `model_inference_duration_seconds`.
     ModelInferenceDuration,
+    /// `cds_feedback_total`.
+    CdsFeedback,
     /// Every re-exported `spin_*` family (they share one cap).
     Spin,
 }
@@ -38,6 +40,7 @@ impl EncodeLabelValue for FamilyName {
             FamilyName::HttpRequestDurationHighr => "http_request_duration_highr_seconds",
             FamilyName::ModelInferenceRequests => "model_inference_requests_total",
             FamilyName::ModelInferenceDuration => "model_inference_duration_seconds",
+            FamilyName::CdsFeedback => "cds_feedback_total",
             FamilyName::Spin => "spin",
         })
     }

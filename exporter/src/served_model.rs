@@ -46,16 +46,21 @@ pub fn reported_model(span: &Span) -> Option<(SpanId, &str)> {
         return None;
     }
     let parent: SpanId = span.parent_span_id.as_slice().try_into().ok()?;
-    let model = span
-        .events
+    let model = app_log_lines(span).find_map(model_of_line)?;
+    Some((parent, model))
+}
+
+/// The component's stdout lines a span carries, as Spin attaches them: one `app_log` event
+/// attribute per line.
+pub fn app_log_lines(span: &Span) -> impl Iterator<Item = &str> {
+    span.events
         .iter()
         .flat_map(|event| &event.attributes)
         .filter(|kv| kv.key == APP_LOG)
-        .find_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
-            Value::StringValue(line) => model_of_line(line),
+        .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(line) => Some(line.as_str()),
             _ => None,
-        })?;
-    Some((parent, model))
+        })
 }
 
 /// The model a line names, if it is the API's line.

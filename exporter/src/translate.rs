@@ -20,6 +20,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
+use crate::cds_feedback::record_feedback;
 use crate::cells::HistogramCell;
 use crate::families::{Metrics, DURATION_BUCKETS, HIGHR_BUCKETS};
 use crate::labels::{
@@ -180,6 +181,7 @@ pub fn record_spans(
     }
     // Children whose request span is not in this batch: it comes in a later one.
     waiting.keep(reported, now);
+    record_feedback(spans(), routes, metrics, now);
     if report.recorded == 0 {
         return report;
     }

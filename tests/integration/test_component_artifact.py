@@ -19,19 +19,24 @@ from tests.support.paths import API_WASM, CLINICAL_WASM, CONTRACT, DOCS_WASM, HT
 # models at 747 KB, a quarter of a megabyte under the promise. (2026-12-04: 487 KB with the
 # model cards, the OpenAPI document compiled in minified; 948 KB composed with four models.
 # 2026-12-05: 491.4 KB with the FHIR operation documented and the Spin edge shared with the
-# clinical component, crates/spin-io; 952 KB composed.)
-MAX_HTTP_BYTES = 480 * 1024
+# clinical component, crates/spin-io; 952 KB composed. Then 495 KB: the one OpenAPI document
+# describes the clinical component's CDS Hooks endpoints too, 3.9 KB of it minified; the budget
+# went to 488 KiB, which keeps the composition with the four listed models at 956 KB.)
+MAX_HTTP_BYTES = 488 * 1024
 # A model was at most 115 KB under contract 3.0.0; 4.0.0's FHIR bindings (wit/model.wit,
 # `fhir-source`) add 14-19 KB of code to every model component, bindings or not (the reading
 # and writing of the new types): 133 KB for the ONNX example. The composition with the four
 # listed models stays at 930 KB.
 MAX_MODEL_BYTES = 144 * 1024
 MAX_API_BYTES = 1024 * 1024
-# The FHIR endpoints' component (crates/clinical) is a component of its own, outside the API's
-# promise: 584 KB when built (2026-12-05), two thirds of it serde_json's readers of the FHIR
-# resources, model cards and /predict answers, and the standard library. The budget leaves
-# room for the CDS Hooks service.
-MAX_CLINICAL_BYTES = 640 * 1024
+# The FHIR and CDS Hooks endpoints' component (crates/clinical) is a component of its own,
+# outside the API's promise but under a megabyte itself. 584 KB with the FHIR operation
+# (2026-12-05), two thirds of it serde_json's readers of the FHIR resources, model cards and
+# /predict answers, and the standard library; 922 KB with CDS Hooks and its JWT checks, of
+# which P-384's field arithmetic (RustCrypto's p384, generated constant-time code) is 118 KB and
+# RSA's big integers 42 KB. A hand-written verifier over the big integers RSA already brings
+# would save most of p384's share; a signature check is not the place to save 100 KB.
+MAX_CLINICAL_BYTES = 960 * 1024
 
 
 def wit_of(component) -> str:
@@ -52,12 +57,12 @@ def test_the_composed_prediction_component_is_under_a_megabyte():
     assert size <= MAX_API_BYTES, f"{size} bytes"
 
 
-def test_the_http_component_alone_is_at_most_480_kib():
+def test_the_http_component_alone_is_at_most_488_kib():
     size = HTTP_WASM.stat().st_size
     assert size <= MAX_HTTP_BYTES, f"{size} bytes"
 
 
-def test_the_clinical_component_is_at_most_640_kib():
+def test_the_clinical_component_is_at_most_960_kib():
     size = CLINICAL_WASM.stat().st_size
     assert size <= MAX_CLINICAL_BYTES, f"{size} bytes"
 
@@ -68,11 +73,19 @@ def test_each_model_component_is_at_most_144_kib(model):
     assert size <= MAX_MODEL_BYTES, f"{model}: {size} bytes"
 
 
-@pytest.mark.parametrize("component", [API_WASM, DOCS_WASM, CLINICAL_WASM], ids=["api", "docs", "clinical"])
+@pytest.mark.parametrize("component", [API_WASM, DOCS_WASM], ids=["api", "docs"])
 def test_components_import_only_wasi_interfaces(component):
     imports = world_items(wit_of(component), "import")
     assert imports, "the world lists its imports"
     assert all(name.startswith("wasi:") for name in imports), imports
+
+
+def test_the_clinical_component_imports_wasi_and_spins_variables_and_key_value_store_only():
+    """Its configuration (the trusted EHRs) and its replay store (tokens' `jti`s) are Spin's;
+    everything else, outbound HTTP to the API included, is WASI."""
+    imports = world_items(wit_of(CLINICAL_WASM), "import")
+    spin = sorted(name for name in imports if not name.startswith("wasi:"))
+    assert spin == ["fermyon:spin/key-value@2.0.0", "fermyon:spin/variables@2.0.0"], imports
 
 
 @pytest.mark.parametrize("component", [API_WASM, HTTP_WASM, DOCS_WASM, CLINICAL_WASM],

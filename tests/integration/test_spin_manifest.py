@@ -28,10 +28,13 @@ def test_the_application_is_model_api_manifest_version_2():
 
 
 def test_no_component_may_reach_the_network():
-    """The API and the docs reach nothing; the clinical component reaches the API alone, by
-    Spin's local service chaining (`*.spin.internal` never leaves the process)."""
+    """The API and the docs reach nothing; the clinical component reaches the API, by Spin's
+    local service chaining (`*.spin.internal` never leaves the process), and the one EHR FHIR
+    server an operator allows, by default none: a `.invalid` name (RFC 6761), which never
+    resolves."""
     hosts = {name: component["allowed_outbound_hosts"] for name, component in MANIFEST["component"].items()}
-    assert hosts == {"api": [], "docs": [], "clinical": ["http://api.spin.internal"]}
+    assert hosts == {"api": [], "docs": [], "clinical": ["http://api.spin.internal", "{{ cds_fhir_server }}"]}
+    assert MANIFEST["variables"]["cds_fhir_server"]["default"].endswith(".invalid")
 
 
 def test_every_component_has_a_build_command_producing_its_source():
@@ -67,12 +70,13 @@ def test_every_listed_model_is_a_built_component_exporting_only_the_contract():
         assert world_items(wit, "import") == [], path
 
 
-def test_three_routes_the_documentation_the_clinical_endpoints_and_a_catch_all_for_the_api():
+def test_four_routes_the_documentation_the_clinical_endpoints_and_a_catch_all_for_the_api():
     # Spin prepares a component once per route naming it: every route more costs start-up time
     # (docs/design/model-wiring.md, "Cold start and routes"). The exporter names requests by
     # the endpoints the components declare instead.
     routes = [(t["route"], t["component"]) for t in MANIFEST["trigger"]["http"]]
-    assert routes == [("/docs/...", "docs"), ("/fhir/...", "clinical"), ("/...", "api")]
+    assert routes == [("/docs/...", "docs"), ("/fhir/...", "clinical"), ("/cds-services/...", "clinical"),
+                      ("/...", "api")]
     declared = MANIFEST["component"]["api"]["tool"]["model-exporter"]["endpoints"]
     for endpoint in ["/predict", "/models", "/models/{name}", "/v2", "/v2/health/live",
                      "/v2/health/ready", "/v2/models/{name}", "/v2/models/{name}/infer", "/healthz",
@@ -91,6 +95,8 @@ def test_three_routes_the_documentation_the_clinical_endpoints_and_a_catch_all_f
     ("/docs/swagger-ui.css", "docs", "/docs/..."),
     ("/fhir/RiskAssessment/$predict", "clinical", "/fhir/..."),
     ("/fhirx", "api", "/..."),
+    ("/cds-services", "clinical", "/cds-services/..."),
+    ("/cds-services/pce-2013/feedback", "clinical", "/cds-services/..."),
     ("/documents", "api", "/..."),
     ("/anything/else", "api", "/..."),
 ])

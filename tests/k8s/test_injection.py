@@ -176,7 +176,7 @@ def test_no_sidecar_port_collides_with_spin(injected):
 
 def test_spin_exports_to_the_sidecars_otlp_port(base, injected):
     (spin,) = injected["spec"]["containers"]
-    endpoint = {e["name"]: e["value"] for e in spin["env"]}["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    endpoint = {e["name"]: e.get("value") for e in spin["env"]}["OTEL_EXPORTER_OTLP_ENDPOINT"]
     (sidecar,) = sidecars(injected)
     otlp = {e["name"]: e["value"] for e in sidecar["env"]}["MODEL_EXPORTER_OTLP_ADDR"]
     assert endpoint == f"http://{otlp}"

@@ -102,6 +102,9 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Lines for the component's stdout, which the metrics sidecar reads (CDS Hooks feedback);
+    /// never patient data.
+    pub log_lines: Vec<String>,
 }
 
 impl Response {
@@ -111,7 +114,19 @@ impl Response {
             status,
             headers: vec![("content-type".to_owned(), FHIR_JSON.to_owned())],
             body: resource.to_string().into_bytes(),
+            log_lines: Vec::new(),
         }
+    }
+
+    /// Open to browsers on any origin, as CDS Hooks asks of a service (its clients, the
+    /// sandbox among them, run in browsers); the bearer token, not a cookie, authorises.
+    pub fn with_cors(self) -> Response {
+        self.with_header("access-control-allow-origin", "*")
+            .with_header(
+                "access-control-allow-headers",
+                "authorization, content-type",
+            )
+            .with_header("access-control-allow-methods", "GET, POST, OPTIONS")
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Response {

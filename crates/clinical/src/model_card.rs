@@ -21,9 +21,21 @@ pub struct ModelCard {
 pub struct CardFeature {
     pub name: String,
     pub required: bool,
+    pub kind: CardKind,
     /// Where the feature's value comes from in a FHIR record; None when the model declares
     /// no source for it.
     pub fhir: Option<FhirSource>,
+}
+
+/// A feature's kind, reduced to what a clinician reads: its unit, for a number.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CardKind {
+    /// `number`, `boolean` or `choice`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// A number's canonical unit.
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -45,6 +57,8 @@ impl CardOutput {
 pub struct CardCategories {
     /// Lowest first.
     pub bands: Vec<CardBand>,
+    /// Where the thresholds come from.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -69,9 +83,22 @@ impl ModelCard {
             .map_or(name, |band| band.label.as_str())
     }
 
-    /// Whether any feature declares a FHIR source: a model with none cannot be scored from a
-    /// record at all.
+    /// Whether a record can give the model every feature it requires: each declares a FHIR
+    /// source. Only such a model is offered as a CDS Hooks service.
     pub fn reads_fhir(&self) -> bool {
-        self.features.iter().any(|feature| feature.fhir.is_some())
+        let sourced = |feature: &CardFeature| feature.fhir.is_some();
+        self.features.iter().any(sourced) && self.features.iter().all(|f| sourced(f) || !f.required)
+    }
+
+    /// The position of category `name` among the bands, lowest first, and their number.
+    pub fn category_rank(&self, name: &str) -> Option<(usize, usize)> {
+        let bands = &self.categories.as_ref()?.bands;
+        let rank = bands.iter().position(|band| band.name == name)?;
+        Some((rank, bands.len()))
+    }
+
+    /// The feature named `name`.
+    pub fn feature(&self, name: &str) -> Option<&CardFeature> {
+        self.features.iter().find(|feature| feature.name == name)
     }
 }

@@ -2,8 +2,14 @@
 
 #![allow(dead_code)] // each test file uses its own part of these helpers
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use clinical::auth::{ReplayStore, ReplayStoreError, TrustedIssuers};
 use clinical::http::{Request, Response};
-use clinical::{ApiAnswer, PredictionApi, Unreachable};
+use clinical::{ApiAnswer, Context, FhirServer, PredictionApi, Unreachable};
 use fhir_record::Date;
 use serde_json::{json, Value};
 
@@ -68,8 +74,173 @@ pub fn post(query: &str, body: &[u8]) -> (u16, Value) {
     )
 }
 
+/// "Now" in every test: 2025-06-01T12:00:00Z.
+pub const NOW: i64 = 1_748_779_200;
+
+/// The issuer the tests trust, and the URL the service is called at.
+pub const ISSUER: &str = "https://ehr.example.org";
+pub const PUBLIC_URL: &str = "https://cds.example.org";
+
+/// Answers `request` at [`NOW`], trusting [`ISSUER`]'s test keys, with a fresh replay store.
 pub fn call(request: &Request) -> Response {
-    futures::executor::block_on(clinical::handle(request, &InProcessApi, day("2025-06-01")))
+    call_with(request, &MemoryReplays::default())
+}
+
+pub fn call_with(request: &Request, replays: &MemoryReplays) -> Response {
+    call_with_fhir(request, replays, None, &MemoryFhirServer::default())
+}
+
+/// The EHR FHIR server origin the fhirServer tests allow.
+pub const FHIR_ORIGIN: &str = "https://ehr.example.org";
+
+pub fn call_with_fhir(
+    request: &Request,
+    replays: &MemoryReplays,
+    allowed: Option<&str>,
+    fhir: &MemoryFhirServer,
+) -> Response {
+    let trusted = trusted_issuers();
+    let context = Context {
+        now: NOW,
+        trusted: &trusted,
+        public_url: Some(PUBLIC_URL),
+        replays,
+        fhir_server: allowed,
+        fhir,
+    };
+    futures::executor::block_on(clinical::handle(request, &InProcessApi, &context))
+}
+
+/// An EHR FHIR server in memory: the answer to each URL, and every read it was asked for.
+#[derive(Default)]
+pub struct MemoryFhirServer {
+    pub answers: HashMap<String, Value>,
+    pub reads: RefCell<Vec<(String, String)>>,
+}
+
+impl FhirServer for MemoryFhirServer {
+    async fn read(&self, url: &str, access_token: &str) -> Result<ApiAnswer, Unreachable> {
+        self.reads
+            .borrow_mut()
+            .push((url.to_owned(), access_token.to_owned()));
+        Ok(match self.answers.get(url) {
+            Some(resource) => ApiAnswer {
+                status: 200,
+                body: resource.to_string().into_bytes(),
+            },
+            None => ApiAnswer {
+                status: 404,
+                body: Vec::new(),
+            },
+        })
+    }
+}
+
+/// A replay store in memory.
+#[derive(Default)]
+pub struct MemoryReplays(RefCell<HashMap<String, i64>>);
+
+impl ReplayStore for MemoryReplays {
+    fn first_use(&self, key: &str, expires: i64, now: i64) -> Result<bool, ReplayStoreError> {
+        let mut seen = self.0.borrow_mut();
+        if seen.get(key).is_some_and(|until| *until > now) {
+            return Ok(false);
+        }
+        seen.insert(key.to_owned(), expires);
+        Ok(true)
+    }
+}
+
+/// The tests' signing keys (tests/data/test-signing-keys.json, made for these tests only).
+pub fn signing_keys() -> Value {
+    serde_json::from_str(include_str!("../data/test-signing-keys.json")).expect("JSON")
+}
+
+fn b64(text: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(text).expect("base64url")
+}
+
+/// [`ISSUER`] with the public halves of the test keys.
+pub fn trusted_issuers() -> TrustedIssuers {
+    TrustedIssuers::from_json(&trusted_issuers_json()).expect("valid")
+}
+
+pub fn trusted_issuers_json() -> String {
+    let keys = signing_keys();
+    let (ec, rsa) = (&keys["es384"], &keys["rs384"]);
+    json!({ISSUER: {"keys": [
+        {"kty": "EC", "crv": "P-384", "kid": ec["kid"], "x": ec["x"], "y": ec["y"]},
+        {"kty": "RSA", "kid": rsa["kid"], "n": rsa["n"], "e": rsa["e"]},
+    ]}})
+    .to_string()
+}
+
+/// A compact JWS of `header` and `claims`, signed as `header.alg` says with the test key of
+/// that type (`none` and HMAC get an empty or a made-up signature).
+pub fn token(header: &Value, claims: &Value) -> String {
+    let encode = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    let signing_input = format!("{}.{}", encode(header), encode(claims));
+    let keys = signing_keys();
+    let signature: Vec<u8> = match header["alg"].as_str() {
+        Some("ES384") => {
+            use p384::ecdsa::signature::Signer;
+            let key =
+                p384::ecdsa::SigningKey::from_slice(&b64(keys["es384"]["d"].as_str().unwrap()))
+                    .unwrap();
+            let signature: p384::ecdsa::Signature = key.sign(signing_input.as_bytes());
+            signature.to_bytes().to_vec()
+        }
+        Some("RS384") => {
+            use rsa::signature::{SignatureEncoding, Signer};
+            let part = |name: &str| {
+                rsa::BigUint::from_bytes_be(&b64(keys["rs384"][name].as_str().unwrap()))
+            };
+            let key = rsa::RsaPrivateKey::from_components(
+                part("n"),
+                part("e"),
+                part("d"),
+                vec![part("p"), part("q")],
+            )
+            .unwrap();
+            let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new(key);
+            signer.sign(signing_input.as_bytes()).to_vec()
+        }
+        Some("none") => Vec::new(),
+        _ => vec![7; 48],
+    };
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// Valid claims for a call to `path`, with `jti`.
+pub fn claims(path: &str, jti: &str) -> Value {
+    json!({"iss": ISSUER, "aud": format!("{PUBLIC_URL}{path}"), "exp": NOW + 300, "iat": NOW, "jti": jti})
+}
+
+pub fn es384_header() -> Value {
+    json!({"alg": "ES384", "typ": "JWT", "kid": signing_keys()["es384"]["kid"]})
+}
+
+pub fn rs384_header() -> Value {
+    json!({"alg": "RS384", "typ": "JWT", "kid": signing_keys()["rs384"]["kid"]})
+}
+
+/// `method path` with a valid ES384 token (a fresh jti each call) and `body` as JSON.
+pub fn cds(method: &str, path: &str, body: Option<&Value>) -> Response {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let jti = format!(
+        "jti-{}",
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut request = Request::new(method, path).with_header(
+        "authorization",
+        &format!("Bearer {}", token(&es384_header(), &claims(path, &jti))),
+    );
+    if let Some(body) = body {
+        request = request
+            .with_header("content-type", "application/json")
+            .with_body(body.to_string());
+    }
+    call(&request)
 }
 
 /// `/predict`'s answer for `patient_data`, straight from the API.
