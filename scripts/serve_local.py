@@ -5,7 +5,9 @@
 components by spin.toml. This runner reads spin.toml, starts one `wasmtime serve` per
 component on a private loopback port, and forwards each request to the component whose route
 Spin would pick (an exact route beats a wildcard; the longest wildcard prefix wins). It uses
-only the Python standard library.
+only the Python standard library. A component that needs what only Spin gives (variables, a
+key-value store, local service chaining: the clinical endpoints) is not run; its routes answer
+503.
 
     python3 scripts/serve_local.py --listen 127.0.0.1:3000
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import http.server
+import json
 import os
 import signal
 import socket
@@ -114,10 +117,20 @@ def servable(root: Path, name: str, component: dict) -> Path:
     return source
 
 
+def needs_spin(component: dict) -> bool:
+    """Whether a component needs what only Spin gives: its variables, its key-value store, or
+    local service chaining to another component (`*.spin.internal`). `wasmtime serve` provides
+    none of them, so such a component (the clinical endpoints) is not started here."""
+    chained = any(".spin.internal" in host for host in component.get("allowed_outbound_hosts", []))
+    return bool(component.get("variables") or component.get("key_value_stores") or chained)
+
+
 def start_components(manifest: dict, root: Path, wasmtime: str) -> tuple[dict[str, int], list]:
     ports: dict[str, int] = {}
     processes = []
     for name, component in manifest.get("component", {}).items():
+        if needs_spin(component):
+            continue
         source = servable(root, name, component)
         port = free_port()
         process = subprocess.Popen(
@@ -155,6 +168,9 @@ def make_handler(routes: list[Route], ports: dict[str, int]):
                 self.send_error(404)
                 return
             body = self.read_body()
+            if route.component not in ports:
+                self.answer_needs_spin(route.component)
+                return
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             headers["content-length"] = str(len(body))
             connection = http.client.HTTPConnection("127.0.0.1", ports[route.component], timeout=60)
@@ -168,6 +184,21 @@ def make_handler(routes: list[Route], ports: dict[str, int]):
             for name, value in response.getheaders():
                 if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                     self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def answer_needs_spin(self, component: str) -> None:
+            """503 for a component this runner cannot run (see `needs_spin`)."""
+            payload = json.dumps({
+                "type": "about:blank", "title": "Service Unavailable", "status": 503,
+                "detail": f"the {component} component needs Spin (variables, a key-value store or "
+                          "local service chaining), which scripts/serve_local.py does not provide: "
+                          "use `spin up`",
+            }).encode()
+            self.send_response(503)
+            self.send_header("content-type", "application/problem+json")
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
@@ -226,7 +257,8 @@ def main() -> int:
     print(f"Serving http://{host}:{port}")
     print("Available Routes:")
     for route in routes:
-        print(f"  {route.component}: http://{host}:{port}{route.pattern}")
+        note = "" if route.component in ports else "  (needs Spin: answered 503 here)"
+        print(f"  {route.component}: http://{host}:{port}{route.pattern}{note}")
     sys.stdout.flush()
     try:
         server.serve_forever()

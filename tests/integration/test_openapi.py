@@ -349,6 +349,27 @@ def test_the_model_cards_match_the_documented_schemas_and_carry_the_fhir_sources
     assert_documented(document, registry, unknown, "/models/{model_name}", "get")
 
 
+def test_the_clinical_endpoints_are_documented_with_the_services_the_models_make(document, http, api_url):
+    """The one document describes the clinical component's endpoints too (answered under Spin:
+    tests/spin/test_fhir_endpoints.py and test_cds_hooks.py check their answers against it).
+    The CDS Hooks services are the models whose every required feature has a FHIR source."""
+    paths = document["paths"]
+    assert set(paths["/fhir/RiskAssessment/$predict"]) == {"post"}
+    assert set(paths["/cds-services"]) == {"get"}
+    for path in ["/cds-services/{service_id}", "/cds-services/{service_id}/feedback"]:
+        operation = paths[path]["post"]
+        assert operation["security"] == [{"cdsHooksJwt": []}]
+        assert "401" in operation["responses"]
+    assert document["components"]["securitySchemes"]["cdsHooksJwt"]["scheme"] == "bearer"
+    cards = http.get(f"{api_url}/models", timeout=TIMEOUT).json()["models"]
+    services = [card["name"] for card in cards
+                if any(f["fhir"] for f in card["features"])
+                and all(f["fhir"] or not f["required"] for f in card["features"])]
+    assert services == ["pce-2013", "prevent-2023", "kfre-2016"]
+    (parameter,) = paths["/cds-services/{service_id}"]["post"]["parameters"]
+    assert parameter["schema"]["enum"] == services
+
+
 @pytest.mark.parametrize("suffix", ["", "/ready"])
 def test_an_unknown_model_404_matches_the_documented_schema(document, registry, http, api_url, suffix):
     response = http.get(f"{api_url}/v2/models/no-such-model{suffix}", timeout=TIMEOUT)
@@ -461,6 +482,8 @@ def test_every_documented_path_answers_the_method_it_documents(document, registr
 
 def test_every_documented_path_refuses_an_undocumented_method_with_405(document, http, api_url):
     for template, item in document["paths"].items():
+        if template.startswith(CLINICAL_PREFIXES):
+            continue
         documented = set(item) & HTTP_METHODS
         other = "delete" if "delete" not in documented else "put"
         for path in concrete_paths(document, template):

@@ -10,7 +10,7 @@ import tomllib
 import jsonschema
 import pytest
 
-from scripts.serve_local import load_routes, pick_route
+from scripts.serve_local import load_routes, needs_spin, pick_route
 from tests.support.paths import CONTRACT, HTTP_WASM, ROOT
 
 SCHEMA = ROOT / "tests" / "data" / "spin" / "spin-manifest-v2.schema.json"
@@ -103,3 +103,11 @@ def test_four_routes_the_documentation_the_clinical_endpoints_and_a_catch_all_fo
 def test_paths_reach_the_component_spin_would_pick(path, component, route):
     picked = pick_route(load_routes(MANIFEST), path)
     assert (picked.component, picked.pattern) == (component, route)
+
+
+def test_the_fallback_runner_runs_every_component_but_the_one_needing_spin():
+    """scripts/serve_local.py runs components under wasmtime, which has no Spin variables,
+    key-value store or local service chaining: the clinical component needs all three, and its
+    routes answer 503 there; the API and the docs need none."""
+    assert {name: needs_spin(c) for name, c in MANIFEST["component"].items()} == {
+        "api": False, "docs": False, "clinical": True}

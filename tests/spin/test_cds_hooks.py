@@ -207,13 +207,37 @@ def test_an_absent_prefetch_key_is_412_and_empty_data_an_info_card(cds_url):
     service = call(cds_url, "/cds-services").json()["services"][0]
     prefetched = prefetch(service, patient["resources"])
     partial = {k: v for k, v in prefetched.items() if k != "systolic_bp"}
-    assert call(cds_url, "/cds-services/pce-2013", hook(patient["patient_id"], partial)).status_code == 412
+    refused = call(cds_url, "/cds-services/pce-2013", hook(patient["patient_id"], partial))
+    assert refused.status_code == 412
+    outcome = get_fhir_model_class("OperationOutcome").model_validate(refused.json())
+    assert "systolic_bp" in outcome.issue[0].diagnostics
+    unknown = call(cds_url, "/cds-services/no-such-service", hook(patient["patient_id"], partial))
+    assert unknown.status_code == 404
+    get_fhir_model_class("OperationOutcome").model_validate(unknown.json())
     empty = prefetch(service, patient["resources"][:1])
     response = call(cds_url, "/cds-services/pce-2013", hook(patient["patient_id"], empty))
     assert response.status_code == 200
     (card,) = response.json()["cards"]
     assert card["indicator"] == "info" and "suggestions" not in card
     assert "**systolic_bp**: the record holds no value for it" in card["detail"]
+
+
+def test_the_answers_are_the_ones_the_openapi_document_describes(cds_url):
+    import jsonschema
+
+    document = requests.get(cds_url + "/openapi.json", timeout=10).json()
+
+    def check(body: dict, path: str, method: str, status: int):
+        schema = document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+        jsonschema.Draft202012Validator({**schema, "components": document["components"]}).validate(body)
+
+    check(call(cds_url, "/cds-services").json(), "/cds-services", "get", 200)
+    patient = stephen_last_week()
+    service = call(cds_url, "/cds-services").json()["services"][0]
+    scored = call(cds_url, "/cds-services/pce-2013", hook(patient["patient_id"], prefetch(service, patient["resources"])))
+    check(scored.json(), "/cds-services/{service_id}", "post", 200)
+    missing = call(cds_url, "/cds-services/pce-2013", hook(patient["patient_id"], {"patient": patient["resources"][0]}))
+    check(missing.json(), "/cds-services/{service_id}", "post", 412)
 
 
 def test_feedback_is_accepted(cds_url):

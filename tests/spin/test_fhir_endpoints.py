@@ -214,6 +214,9 @@ def test_edge_cases_are_read_by_the_issues_rules(app_url):
              "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "C08CA01"}]}}
     assert risk(app_url, record(BP, diabetes, order)) == pytest.approx(
         expected(diabetic=True, on_bp_treatment=True), abs=1e-12)
+    # The record inside a Parameters, as a FHIR operation's input may come.
+    parameters = {"resourceType": "Parameters", "parameter": [{"name": "patient", "resource": record(BP)}]}
+    assert risk(app_url, parameters) == pytest.approx(expected(), abs=1e-12)
     # Absent race: the binding's "other", scored by the white equations with the model's warning.
     status, assessment = assess(app_url, record(BP, race=None), model="pce-2013", date=ON)
     assert status == 200
