@@ -22,7 +22,9 @@ pub const CDS_SERVICES: &str = "/cds-services";
 pub struct Context<'a, S, F> {
     /// Unix seconds, UTC.
     pub now: i64,
-    pub trusted: &'a TrustedIssuers,
+    /// The trusted issuers' keys, loaded only when a CDS Hooks call is authenticated: parsing
+    /// them (EC points checked, RSA moduli read) is work the FHIR operation does not need.
+    pub trusted: &'a dyn Fn() -> TrustedIssuers,
     /// The service's public base URL (`https://cds.example.org`), which a token's `aud` must be
     /// followed by the path called; None: the URL as Spin received it (`spin-full-url`).
     pub public_url: Option<&'a str>,
@@ -96,7 +98,7 @@ async fn cds_hooks<S: ReplayStore, F: FhirServer>(
     let authorization = request.header("authorization");
     if authenticate(
         authorization,
-        context.trusted,
+        &(context.trusted)(),
         &audience,
         context.now,
         context.replays,

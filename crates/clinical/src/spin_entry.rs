@@ -24,12 +24,11 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let request = read_request(incoming).await;
     let response = match now() {
         Some(now) => {
-            let trusted = trusted_issuers();
             let public_url = variable("public_url");
             let fhir_server = variable("fhir_server");
             let context = Context {
                 now,
-                trusted: &trusted,
+                trusted: &trusted_issuers,
                 public_url: public_url.as_deref(),
                 replays: &SpinReplays,
                 fhir_server: fhir_server.as_deref(),

@@ -57,7 +57,7 @@ async fn cards<F: FhirServer>(
             "the hook request is larger than this service accepts (4 MiB)",
         ));
     }
-    let hook: HookRequest = serde_json::from_slice(&request.body).map_err(|error| {
+    let mut hook: HookRequest = serde_json::from_slice(&request.body).map_err(|error| {
         // The line and column only: serde's message may quote the body.
         let at = format!("line {}, column {}", error.line(), error.column());
         outcome(
@@ -89,7 +89,7 @@ async fn cards<F: FhirServer>(
             "context.patientId is not a FHIR id",
         ));
     }
-    let mut prefetch = hook.prefetch.clone();
+    let mut prefetch = std::mem::take(&mut hook.prefetch);
     let absent: Vec<&(String, String)> = templates
         .iter()
         .filter(|(key, _)| !prefetch.contains_key(key))

@@ -99,10 +99,9 @@ pub fn call_with_fhir(
     allowed: Option<&str>,
     fhir: &MemoryFhirServer,
 ) -> Response {
-    let trusted = trusted_issuers();
     let context = Context {
         now: NOW,
-        trusted: &trusted,
+        trusted: &trusted_issuers,
         public_url: Some(PUBLIC_URL),
         replays,
         fhir_server: allowed,
