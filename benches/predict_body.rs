@@ -9,8 +9,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use model_api::catalog::Catalog;
 use model_api::patient::{read_patient, Vocabulary};
 use model_api::predict::predict_body;
-use model_api::prediction_json::PredictionBody;
-use serde_json::Value;
+use model_api::predict::request::{read, Body, PatientObject};
+use model_api::prediction_json::prediction_body;
 use std::hint::black_box;
 
 const BODY: &[u8] = br#"{"patient_data": {"age": 55, "sex": "female", "race": "african_american",
@@ -29,8 +29,10 @@ fn predict(c: &mut Criterion) {
 
 /// Each stage of `predict` alone, on the same patient.
 fn breakdown(c: &mut Criterion) {
-    let request: Value = serde_json::from_slice(BODY).expect("valid JSON");
-    let Value::Object(fields) = &request["patient_data"] else {
+    let Ok(Body::Object(request)) = read(BODY) else {
+        panic!("the body is a JSON object")
+    };
+    let Some(PatientObject::Members(fields)) = &request.patient_data else {
         panic!("patient_data is an object")
     };
     let catalog = Catalog::linked();
@@ -40,7 +42,7 @@ fn breakdown(c: &mut Criterion) {
     let prediction = model.predict(&input).expect("valid patient");
 
     c.bench_function("breakdown/1-parse-json", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(BODY)).expect("valid JSON"))
+        b.iter(|| read(black_box(BODY)).expect("valid JSON"))
     });
     c.bench_function("breakdown/2-read-patient", |b| {
         b.iter(|| read_patient(&known, black_box(fields), "/patient_data").expect("valid patient"))
@@ -49,10 +51,7 @@ fn breakdown(c: &mut Criterion) {
         b.iter(|| model.predict(black_box(&input)).expect("valid patient"))
     });
     c.bench_function("breakdown/4-serialise-response", |b| {
-        b.iter(|| {
-            serde_json::to_vec(&PredictionBody::new(model.info(), black_box(&prediction)))
-                .expect("serialisable")
-        })
+        b.iter(|| prediction_body(model.info(), black_box(&prediction)))
     });
 }
 
@@ -109,7 +108,7 @@ fn batch(c: &mut Criterion) {
         })
     });
     c.bench_function("breakdown/batch-1000-parse-json", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(&body)).expect("valid JSON"))
+        b.iter(|| read(black_box(&body)).expect("valid JSON"))
     });
 }
 
@@ -123,7 +122,7 @@ fn infer_many_features(c: &mut Criterion) {
     let Some(model) = catalog.find("breast-cancer-lr") else {
         return;
     };
-    let inputs: Vec<Value> = model
+    let inputs: Vec<serde_json::Value> = model
         .info()
         .features
         .iter()

@@ -14,7 +14,7 @@
 # ("Inside the component") has the figures.
 #
 #   scripts/bench-guest-timing.sh                    # under `spin up`; REQUESTS (default 400)
-#                                                    # per body; PORT, BENCH_WORK
+#                                                    # per body; PORT, BENCH_WORK, REV
 #   RUNTIME=wasmtime scripts/bench-guest-timing.sh   # under `wasmtime serve` with the flags of
 #                                                    # scripts/serve_local.py, and any in
 #                                                    # EXTRA_WASMTIME_FLAGS
@@ -30,7 +30,8 @@ command -v "$RUNTIME" >/dev/null || { echo "error: $RUNTIME is not on PATH" >&2;
 
 rm -rf "$WORK/repo"
 mkdir -p "$WORK/repo/target" "$WORK/app"
-git archive HEAD | tar -x -C "$WORK/repo"
+# REV: the commit to build (default HEAD; `REV=$(git stash create)` for uncommitted changes).
+git archive "${REV:-HEAD}" | tar -x -C "$WORK/repo"
 # The main build's artifacts as a head start, when there are any.
 for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
   if [ -d "target/$artifacts" ]; then cp -r "target/$artifacts" "$WORK/repo/target/"; fi
@@ -43,6 +44,21 @@ echo "==> building the API with --features server-timing (log: $WORK/build.log)"
 cp bench/wrk/predict-one.json "$WORK/one.json"
 awk '/^  python3 - "\$BATCH" "\$BATCH_FILE" <<.PY.$/ {on = 1; next} on && /^PY$/ {exit} on' \
   scripts/bench-http.sh | python3 - 1000 "$WORK/batch-1000.json"
+# And the inference protocol's JSON for the ONNX example, 100 patients (the first 100 rows of
+# tests/data/onnx/inputs.f32 held to the declared ranges, as scripts/bench-model-servers.sh
+# sends them), to /v2/models/breast-cancer-lr/infer.
+python3 - "$ROOT" "$WORK/infer-100.json" <<'PY'
+import json, struct, sys, tomllib
+root, out = sys.argv[1], sys.argv[2]
+features = sorted(tomllib.load(open(f"{root}/models/breast-cancer-lr/model.toml", "rb"))["feature"],
+                  key=lambda f: f["column"])
+raw = open(f"{root}/tests/data/onnx/inputs.f32", "rb").read(100 * 30 * 4)
+rows = [struct.unpack_from("<30f", raw, 120 * r) for r in range(100)]
+clip = lambda x, f: min(max(x, f["range"][0]), f["range"][1])
+body = {"inputs": [{"name": f["name"], "datatype": "FP64", "shape": [100],
+                    "data": [clip(row[i], f) for row in rows]} for i, f in enumerate(features)]}
+json.dump(body, open(out, "w"))
+PY
 
 cat >"$WORK/app/spin.toml" <<TOML
 spin_manifest_version = 2
@@ -68,18 +84,20 @@ server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 
-python3 - "$PORT" "$REQUESTS" "$WORK/one.json" "$WORK/batch-1000.json" <<'PY'
+python3 - "$PORT" "$REQUESTS" /predict:"$WORK/one.json" /predict:"$WORK/batch-1000.json" \
+  /v2/models/breast-cancer-lr/infer:"$WORK/infer-100.json" <<'PY'
 import http.client, statistics, sys
 
 port, count = int(sys.argv[1]), int(sys.argv[2])
 metrics = ["handler", "model", "handler-again", "model-again"]
 print(f"{'body':<12} {'requests':>8}  " + "  ".join(f"{m + ' us':>22}" for m in metrics))
-for body_path in sys.argv[3:]:
+for target in sys.argv[3:]:
+    path, body_path = target.split(":", 1)
     body = open(body_path, "rb").read()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     samples = {metric: [] for metric in metrics}
     for _ in range(count):
-        connection.request("POST", "/predict", body, {"content-type": "application/json"})
+        connection.request("POST", path, body, {"content-type": "application/json"})
         response = connection.getresponse()
         response.read()
         assert response.status == 200, response.status

@@ -25,6 +25,14 @@ pub fn is_duplicate_member(error: &serde_json::Error) -> bool {
         && error.to_string().starts_with(DUPLICATE_MEMBER)
 }
 
+/// Appends `value` as serde_json writes it (numbers: shortest round trip, non-finite as `null`;
+/// strings escaped), for the response writers that write the rest of a body by hand. Writing
+/// to a `Vec` cannot fail, and the values written (numbers, strings, lists and the problem
+/// types) always serialise.
+pub fn write_json(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
+    let _ = serde_json::to_writer(out, value);
+}
+
 /// Parses one JSON value, as `serde_json::from_slice`, but refuses duplicate member names.
 pub fn from_slice(bytes: &[u8]) -> serde_json::Result<Value> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);

@@ -7,9 +7,10 @@
 //! validated ranges are the chosen model's to check. Messages name the feature and what is
 //! allowed, never the value sent.
 
-use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
 
 use crate::catalog::{Catalog, Feature, FeatureKind, ModelFieldError, Patient, ServedModel, Value};
+use crate::predict::request::Scalar;
 use crate::problem::{child_pointer, echoed_name, FieldIssue};
 
 /// A value as it arrived, before its feature's kind is checked.
@@ -146,16 +147,17 @@ pub fn expected(kind: &FeatureKind) -> &'static str {
     }
 }
 
-/// Reads every member of a `/predict` patient object against `known`; `pointer` is the
-/// object's JSON Pointer in the request body. `null` means absent.
+/// Reads every member of a `/predict` patient object (in a sorted map's order, as
+/// [`crate::predict::request`] gives them) against `known`; `pointer` is the object's JSON
+/// Pointer in the request body. `null` means absent.
 pub fn read_patient(
     known: &Vocabulary<'_>,
-    object: &Map<String, Json>,
+    members: &[(Cow<'_, str>, Scalar<'_>)],
     pointer: &str,
 ) -> Result<Patient, Vec<FieldIssue>> {
     let mut patient = PatientBuilder::new(known);
     let mut issues = Vec::new();
-    for (name, value) in object {
+    for (name, value) in members {
         let Some((feature, position)) = known.locate(name) else {
             let echoed = echoed_name(name);
             issues.push(FieldIssue {
@@ -165,13 +167,8 @@ pub fn read_patient(
             });
             continue;
         };
-        let given = match value {
-            Json::Null => continue,
-            Json::Bool(flag) => Given::Boolean(*flag),
-            Json::String(text) => Given::Text(text),
-            // serde_json only yields finite numbers; `as_f64` fails for none of them.
-            Json::Number(number) => number.as_f64().map_or(Given::Other, Given::Number),
-            Json::Array(_) | Json::Object(_) => Given::Other,
+        let Some(given) = value.given() else {
+            continue;
         };
         if let Err(detail) = patient.set(feature, position, given) {
             issues.push(FieldIssue {

@@ -4,23 +4,20 @@
 //! Batch: `{"instances": [{...}, ...], "model": ...}` → one result per patient, each either a
 //! prediction (`"status": 200`) or its field errors (`"status": 422`).
 
-use serde_json::{Map, Value};
+pub mod request;
 
 use crate::catalog::{Catalog, Patient, PredictResult, ServedModel};
 use crate::http::MAX_BODY_BYTES;
 use crate::patient::{model_issues, read_patient, Vocabulary};
-use crate::prediction_json::{BatchBody, BatchItem, PredictionBody};
+use crate::prediction_json::{batch_body, prediction_body};
 use crate::problem::{child_pointer, echoed_name, ApiError, FieldIssue};
+use request::{Body, Instances, ModelMember, PatientObject};
 
 /// What a model whose answer does not match its own `info()` is reported as.
 pub const MISFIT: &str = "the model's answer, which does not match what its info() declares";
 
 /// Most patients in one batch request.
 pub const MAX_INSTANCES: usize = 1000;
-
-/// Top-level members a `/predict` body may have. Anything else is refused, so that a typo
-/// (`patient` for `patient_data`) is not silently ignored.
-const KNOWN_MEMBERS: &[&str] = &["patient_data", "instances", "model"];
 
 /// The answer to one `/predict` body, and the model that gave it (none when the request was
 /// refused before a model was chosen).
@@ -49,26 +46,29 @@ fn answer_with<'c>(
     body: &[u8],
     chosen: &mut Option<ServedModel<'c>>,
 ) -> Result<Vec<u8>, ApiError> {
-    let parsed = crate::json::from_slice(body);
-    let is_batch = matches!(&parsed, Ok(request) if request.get("instances").is_some());
+    let read = request::read(body);
+    let is_batch = matches!(&read, Ok(Body::Object(request)) if request.instances.is_some());
     if body.len() > MAX_BODY_BYTES && !is_batch {
         return Err(ApiError::PayloadTooLarge {
             limit: MAX_BODY_BYTES,
         });
     }
-    let request = parsed.map_err(|e| ApiError::malformed_json(&e))?;
-    let Value::Object(request) = request else {
-        return Err(ApiError::invalid(
-            "",
-            "body",
-            "the body must be a JSON object",
-        ));
+    let request = match read {
+        Ok(Body::Object(request)) => request,
+        Ok(Body::NotAnObject) => {
+            return Err(ApiError::invalid(
+                "",
+                "body",
+                "the body must be a JSON object",
+            ))
+        }
+        Err(error) => return Err(malformed(body, &error)),
     };
-    check_members(&request)?;
-    let model = read_model(catalog, &request)?;
+    check_members(&request.unknown)?;
+    let model = read_model(catalog, request.model.as_ref())?;
     *chosen = Some(model);
     let known = Vocabulary::new(model, catalog);
-    match (request.get("patient_data"), request.get("instances")) {
+    match (&request.patient_data, &request.instances) {
         (Some(patient), None) => predict_one(model, &known, patient),
         (None, Some(instances)) => predict_batch(model, &known, instances),
         (Some(_), Some(_)) => Err(ApiError::invalid(
@@ -84,10 +84,20 @@ fn answer_with<'c>(
     }
 }
 
-fn check_members(request: &Map<String, Value>) -> Result<(), ApiError> {
-    let unknown: Vec<FieldIssue> = request
-        .keys()
-        .filter(|key| !KNOWN_MEMBERS.contains(&key.as_str()))
+/// Why a body the typed reader did not take is refused: as the strict parser
+/// ([`crate::json::from_slice`]) says, with its line and column, so that every malformed body
+/// is answered as it always was. (The reader refuses only what that parser refuses; its own
+/// error stands if ever it did not.)
+fn malformed(body: &[u8], reader_error: &serde_json::Error) -> ApiError {
+    match crate::json::from_slice(body) {
+        Err(error) => ApiError::malformed_json(&error),
+        Ok(_) => ApiError::malformed_json(reader_error),
+    }
+}
+
+fn check_members(unknown: &[String]) -> Result<(), ApiError> {
+    let unknown: Vec<FieldIssue> = unknown
+        .iter()
         .map(|key| {
             let key = echoed_name(key);
             FieldIssue {
@@ -108,7 +118,7 @@ fn check_members(request: &Map<String, Value>) -> Result<(), ApiError> {
 
 fn read_model<'c>(
     catalog: &'c Catalog,
-    request: &Map<String, Value>,
+    member: Option<&ModelMember<'_>>,
 ) -> Result<ServedModel<'c>, ApiError> {
     let unknown_model = || {
         ApiError::invalid(
@@ -117,17 +127,17 @@ fn read_model<'c>(
             format!("model must be one of: {}", catalog.names().join(", ")),
         )
     };
-    match request.get("model") {
-        None | Some(Value::Null) => Ok(catalog.default_model()),
-        Some(Value::String(name)) => catalog.find(name).ok_or_else(unknown_model),
-        Some(_) => Err(unknown_model()),
+    match member {
+        None | Some(ModelMember::Null) => Ok(catalog.default_model()),
+        Some(ModelMember::Name(name)) => catalog.find(name).ok_or_else(unknown_model),
+        Some(ModelMember::NotAName) => Err(unknown_model()),
     }
 }
 
 fn predict_one(
     model: ServedModel<'_>,
     known: &Vocabulary<'_>,
-    patient: &Value,
+    patient: &PatientObject<'_>,
 ) -> Result<Vec<u8>, ApiError> {
     let pointer = "/patient_data";
     let patient = read_one(known, patient, pointer).map_err(ApiError::InvalidInput)?;
@@ -137,31 +147,31 @@ fn predict_one(
     if !prediction.fits(model.info()) {
         return Err(ApiError::BrokenBuild(MISFIT));
     }
-    Ok(to_json(&PredictionBody::new(model.info(), &prediction)))
+    Ok(prediction_body(model.info(), &prediction))
 }
 
 /// One patient object's values, checked against every served model's features.
 fn read_one(
     known: &Vocabulary<'_>,
-    patient: &Value,
+    patient: &PatientObject<'_>,
     pointer: &str,
 ) -> Result<Patient, Vec<FieldIssue>> {
-    let Value::Object(fields) = patient else {
+    let PatientObject::Members(members) = patient else {
         return Err(vec![FieldIssue {
             pointer: pointer.to_string(),
             field: pointer.rsplit('/').next().unwrap_or_default().to_string(),
             detail: "patient data must be a JSON object of patient fields".to_string(),
         }]);
     };
-    read_patient(known, fields, pointer)
+    read_patient(known, members, pointer)
 }
 
 fn predict_batch(
     model: ServedModel<'_>,
     known: &Vocabulary<'_>,
-    instances: &Value,
+    instances: &Instances<'_>,
 ) -> Result<Vec<u8>, ApiError> {
-    let Value::Array(instances) = instances else {
+    let Instances::List(instances) = instances else {
         return Err(ApiError::invalid(
             "/instances",
             "instances",
@@ -208,35 +218,5 @@ fn predict_batch(
             result.map_err(|errors| model_issues(&errors, &format!("/instances/{index}")))
         })
         .collect();
-    let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
-    let results = outcomes
-        .iter()
-        .map(|outcome| match outcome {
-            Ok(prediction) => BatchItem::Predicted(Box::new(
-                PredictionBody::new(model.info(), prediction).in_batch(),
-            )),
-            Err(issues) => BatchItem::Refused {
-                status: 422,
-                errors: issues.clone(),
-            },
-        })
-        .collect();
-    Ok(to_json(&BatchBody {
-        model: model.name(),
-        model_version: &model.info().version,
-        count: outcomes.len(),
-        succeeded,
-        failed: outcomes.len() - succeeded,
-        results,
-    }))
-}
-
-/// Serialises a response body. Our bodies hold only strings, finite numbers and maps with
-/// string keys, which serde_json always serialises; the fallback is unreachable.
-fn to_json(body: &impl serde::Serialize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1024);
-    match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => bytes,
-        Err(_) => b"{}".to_vec(),
-    }
+    Ok(batch_body(model.info(), &outcomes))
 }

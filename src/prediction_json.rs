@@ -1,96 +1,247 @@
-//! A model's [`ModelPrediction`] as the JSON object `/predict` returns, serialised straight from the
-//! prediction (no `serde_json::Value` in between): members in the original contract's order,
-//! `prediction`, `confidence` and `model_version` first. The meaning of every member is
-//! documented in the OpenAPI document (`openapi.rs`) and the README.
+//! A model's [`ModelPrediction`] as the JSON object `/predict` returns, and a batch's answer.
+//!
+//! Members, in the original contract's order (`prediction`, `confidence` and `model_version`
+//! first); a member a model does not define is left out, never invented. The meaning of every
+//! member is documented in the OpenAPI document (`openapi.rs`) and the README.
+//!
+//! | member | value |
+//! |---|---|
+//! | `prediction` | the category's label; a model without categories: its primary class, or its primary output's name and value |
+//! | `confidence` | as the model's `info().confidence` defines it; `null` when it gives none |
+//! | `model_version`, `model` | the model's |
+//! | `risk` | the primary output's value, when it is a number |
+//! | `outcomes` | every probability output, by name, in declared order |
+//! | `category` | the primary output's category, by name |
+//! | `horizon_years` | the model's prediction horizon |
+//! | `contributions`, `explanation` | per factor, and the scale they are on, when the model explains |
+//! | `warnings` | the model's `{code, message}` for this patient |
+//! | `status` | in a batch only: 200 |
+//!
+//! Written by hand rather than by serde's derived serialisers, because most of an answer is
+//! the same for every patient (member names, the model's name and version, the explanation's
+//! texts, category labels): [`AnswerWriter`] escapes those once per request, and a patient costs
+//! its numbers and its warnings. Inside the component, writing a 1,000-patient batch with serde
+//! took a third of the request's handler (docs/performance.md). The bytes are serde's, exactly:
+//! `reference.rs` keeps the derived serialisers as the tests' oracle. Numbers and dynamic texts
+//! still go through serde_json, so their formatting (shortest round-trip floats, non-finite
+//! numbers as `null`, escapes) is serde_json's own.
 
 use std::borrow::Cow;
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
-
-use crate::catalog::contract::{OutputKind, Text};
-use crate::catalog::{ModelInfo, ModelPrediction, ModelWarning, Value};
+use crate::catalog::contract::OutputKind;
+use crate::catalog::{ModelInfo, ModelPrediction, Value};
+use crate::json::write_json as json;
 use crate::problem::FieldIssue;
 
-/// The response body for one patient. Members a model does not define (a category, an
-/// explanation, a horizon) are left out, never invented.
-#[derive(Debug, Serialize)]
-pub struct PredictionBody<'a> {
-    /// The category's label; a model without categories: its primary class, or its primary
-    /// output's value.
-    prediction: Cow<'a, str>,
-    /// As the model's `info().confidence` defines it; `null` when the model gives none.
-    confidence: Option<f64>,
-    model_version: &'a str,
-    model: &'a str,
-    /// The primary output's value, when it is a number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    risk: Option<f64>,
-    /// Every probability output, by name.
-    outcomes: Probabilities<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    category: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    horizon_years: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    contributions: Option<Pairs<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    explanation: Option<Explanation<'a>>,
-    warnings: &'a [ModelWarning],
-    /// Only in batch results, where each item says whether it succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<u16>,
+#[cfg(test)]
+mod reference;
+#[cfg(test)]
+mod tests;
+
+/// Where one constant fragment lies in [`AnswerWriter`]'s buffer.
+#[derive(Clone, Copy, Default)]
+struct Span {
+    start: usize,
+    end: usize,
 }
 
-impl<'a> PredictionBody<'a> {
-    pub fn new(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Self {
-        let category = prediction
-            .category
-            .and_then(|index| info.category(index))
-            .map(|band| band.name.as_ref());
-        let explanation = info.explanation.as_ref().and_then(|explanation| {
-            Some(Explanation {
-                outcome: info.primary_output(),
-                scale: &explanation.scale,
-                linear_predictor: prediction.linear_predictor?,
-                reference_value: prediction.reference_value?,
-                reference_patient: &explanation.reference_patient,
-            })
-        });
-        PredictionBody {
-            prediction: headline(info, prediction),
-            confidence: prediction.confidence,
-            model_version: &info.version,
-            model: &info.name,
-            risk: prediction.primary_number(),
-            outcomes: Probabilities { info, prediction },
-            category,
-            horizon_years: info.horizon_years,
-            contributions: info.explanation.as_ref().and_then(|declared| {
-                explanation.as_ref()?;
-                Some(Pairs {
-                    factors: &declared.factors,
-                    values: &prediction.contributions,
-                })
-            }),
-            explanation,
-            warnings: &prediction.warnings,
-            status: None,
+/// One model's answers, its constant parts escaped once, all in one buffer (for one patient,
+/// building it costs what serde's escaping of the same texts cost).
+pub struct AnswerWriter<'a> {
+    info: &'a ModelInfo,
+    fragments: Vec<u8>,
+    /// `,"model_version":"…","model":"…"`
+    identity: Span,
+    /// `"<output>":` for each output, in declared order (probabilities only are written).
+    output_keys: Vec<Span>,
+    /// Each category's `"<label>"`, and its `,"category":"<name>"`.
+    category_labels: Vec<Span>,
+    category_members: Vec<Span>,
+    /// `,"horizon_years":N`, or nothing.
+    horizon: Span,
+    /// `"<factor>":` for each factor of the explanation.
+    factor_keys: Vec<Span>,
+    /// `,"explanation":{"outcome":"…","scale":"…","linear_predictor":` and
+    /// `,"reference_patient":"…"}`.
+    explanation_head: Span,
+    explanation_tail: Span,
+}
+
+/// Appends to a fragment buffer, saying where each fragment lies.
+struct Fragments(Vec<u8>);
+
+impl Fragments {
+    fn add(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> Span {
+        let start = self.0.len();
+        write(&mut self.0);
+        Span {
+            start,
+            end: self.0.len(),
         }
     }
 
-    /// The same body as a batch item, with `"status": 200`.
-    pub fn in_batch(mut self) -> Self {
-        self.status = Some(200);
-        self
+    /// `"<name>":`
+    fn key(&mut self, name: &str) -> Span {
+        self.add(|out| {
+            json(out, name);
+            out.push(b':');
+        })
     }
 }
 
-/// The original contract's `prediction`: the category's label when there is one.
-fn headline<'a>(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Cow<'a, str> {
-    if let Some(band) = prediction.category.and_then(|index| info.category(index)) {
-        return Cow::Borrowed(&band.label);
+impl<'a> AnswerWriter<'a> {
+    pub fn new(info: &'a ModelInfo) -> Self {
+        let mut fragments = Fragments(Vec::with_capacity(1024));
+        let identity = fragments.add(|out| {
+            out.extend_from_slice(b",\"model_version\":");
+            json(out, info.version.as_ref());
+            out.extend_from_slice(b",\"model\":");
+            json(out, info.name.as_ref());
+        });
+        // Loops rather than iterator chains: the same code, a kilobyte smaller in WebAssembly.
+        let mut output_keys = Vec::with_capacity(info.outputs.len());
+        for output in info.outputs.iter() {
+            output_keys.push(fragments.key(&output.name));
+        }
+        let (mut category_labels, mut category_members) = (Vec::new(), Vec::new());
+        for band in info.categories.iter().flat_map(|c| c.bands.iter()) {
+            category_labels.push(fragments.add(|out| json(out, band.label.as_ref())));
+            category_members.push(fragments.add(|out| {
+                out.extend_from_slice(b",\"category\":");
+                json(out, band.name.as_ref());
+            }));
+        }
+        let horizon = fragments.add(|out| {
+            if let Some(years) = info.horizon_years {
+                out.extend_from_slice(b",\"horizon_years\":");
+                json(out, &years);
+            }
+        });
+        let mut factor_keys = Vec::new();
+        for factor in info.explanation.iter().flat_map(|e| e.factors.iter()) {
+            factor_keys.push(fragments.key(factor));
+        }
+        let (mut explanation_head, mut explanation_tail) = (Span::default(), Span::default());
+        if let Some(explanation) = &info.explanation {
+            explanation_head = fragments.add(|out| {
+                out.extend_from_slice(b",\"explanation\":{\"outcome\":");
+                json(out, info.primary_output());
+                out.extend_from_slice(b",\"scale\":");
+                json(out, explanation.scale.as_ref());
+                out.extend_from_slice(b",\"linear_predictor\":");
+            });
+            explanation_tail = fragments.add(|out| {
+                out.extend_from_slice(b",\"reference_patient\":");
+                json(out, explanation.reference_patient.as_ref());
+                out.push(b'}');
+            });
+        }
+        AnswerWriter {
+            info,
+            fragments: fragments.0,
+            identity,
+            output_keys,
+            category_labels,
+            category_members,
+            horizon,
+            factor_keys,
+            explanation_head,
+            explanation_tail,
+        }
     }
+
+    fn fragment(&self, span: Span) -> &[u8] {
+        self.fragments.get(span.start..span.end).unwrap_or_default()
+    }
+
+    /// The answer for one patient; `status` only in a batch.
+    pub fn write(&self, out: &mut Vec<u8>, prediction: &ModelPrediction, status: Option<u16>) {
+        let info = self.info;
+        let category = prediction
+            .category
+            .filter(|&i| i < self.category_labels.len());
+        out.extend_from_slice(b"{\"prediction\":");
+        match category {
+            Some(index) => out.extend_from_slice(self.fragment(self.category_labels[index])),
+            None => json(out, headline(info, prediction).as_ref()),
+        }
+        out.extend_from_slice(b",\"confidence\":");
+        json(out, &prediction.confidence);
+        out.extend_from_slice(self.fragment(self.identity));
+        if let Some(risk) = prediction.primary_number() {
+            out.extend_from_slice(b",\"risk\":");
+            json(out, &risk);
+        }
+        out.extend_from_slice(b",\"outcomes\":{");
+        let mut first = true;
+        for (index, output) in info.outputs.iter().enumerate() {
+            if output.kind != OutputKind::Probability {
+                continue;
+            }
+            if let Some(value) = prediction.number(index) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                out.extend_from_slice(self.fragment(self.output_keys[index]));
+                json(out, &value);
+            }
+        }
+        out.push(b'}');
+        if let Some(index) = category {
+            out.extend_from_slice(self.fragment(self.category_members[index]));
+        }
+        out.extend_from_slice(self.fragment(self.horizon));
+        // The explanation, and the contributions with it, only when the model explains and
+        // gave both numbers of its explanation for this patient.
+        let explained = match (prediction.linear_predictor, prediction.reference_value) {
+            (Some(lp), Some(reference)) if info.explanation.is_some() => Some((lp, reference)),
+            _ => None,
+        };
+        if let Some((linear_predictor, reference_value)) = explained {
+            out.extend_from_slice(b",\"contributions\":{");
+            for (index, (key, value)) in self
+                .factor_keys
+                .iter()
+                .zip(&prediction.contributions)
+                .enumerate()
+            {
+                if index > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(self.fragment(*key));
+                json(out, value);
+            }
+            out.push(b'}');
+            out.extend_from_slice(self.fragment(self.explanation_head));
+            json(out, &linear_predictor);
+            out.extend_from_slice(b",\"reference_value\":");
+            json(out, &reference_value);
+            out.extend_from_slice(self.fragment(self.explanation_tail));
+        }
+        out.extend_from_slice(b",\"warnings\":[");
+        for (index, warning) in prediction.warnings.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"code\":");
+            json(out, &warning.code);
+            out.extend_from_slice(b",\"message\":");
+            json(out, &warning.message);
+            out.push(b'}');
+        }
+        out.push(b']');
+        if let Some(status) = status {
+            out.extend_from_slice(b",\"status\":");
+            json(out, &status);
+        }
+        out.push(b'}');
+    }
+}
+
+/// The original contract's `prediction` for a patient without a category: the primary class,
+/// or the primary output's name and value.
+fn headline<'a>(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Cow<'a, str> {
     let name = info.primary_output();
     match prediction.outputs.first() {
         Some(Value::Choice(class)) => Cow::Borrowed(class),
@@ -100,72 +251,47 @@ fn headline<'a>(info: &'a ModelInfo, prediction: &'a ModelPrediction) -> Cow<'a,
     }
 }
 
-/// `{"<output>": probability, ...}`: the model's probability outputs, in declared order.
-#[derive(Debug)]
-struct Probabilities<'a> {
-    info: &'a ModelInfo,
-    prediction: &'a ModelPrediction,
+/// The body for one patient.
+pub fn prediction_body(info: &ModelInfo, prediction: &ModelPrediction) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    AnswerWriter::new(info).write(&mut out, prediction, None);
+    out
 }
 
-impl Serialize for Probabilities<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        for (index, output) in self.info.outputs.iter().enumerate() {
-            if output.kind != OutputKind::Probability {
-                continue;
-            }
-            if let Some(value) = self.prediction.number(index) {
-                map.serialize_entry(&output.name, &value)?;
+/// The body of a batch: `{"model", "model_version", "count", "succeeded", "failed",
+/// "results"}`, each result a prediction (`"status": 200`) or `{"status": 422, "errors"}`.
+pub fn batch_body(
+    info: &ModelInfo,
+    outcomes: &[Result<ModelPrediction, Vec<FieldIssue>>],
+) -> Vec<u8> {
+    let writer = AnswerWriter::new(info);
+    let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    // About a kilobyte per answer: one allocation for most batches.
+    let mut out = Vec::with_capacity(256 + outcomes.len() * 1024);
+    out.extend_from_slice(b"{\"model\":");
+    json(&mut out, info.name.as_ref());
+    out.extend_from_slice(b",\"model_version\":");
+    json(&mut out, info.version.as_ref());
+    out.extend_from_slice(b",\"count\":");
+    json(&mut out, &outcomes.len());
+    out.extend_from_slice(b",\"succeeded\":");
+    json(&mut out, &succeeded);
+    out.extend_from_slice(b",\"failed\":");
+    json(&mut out, &(outcomes.len() - succeeded));
+    out.extend_from_slice(b",\"results\":[");
+    for (index, outcome) in outcomes.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        match outcome {
+            Ok(prediction) => writer.write(&mut out, prediction, Some(200)),
+            Err(issues) => {
+                out.extend_from_slice(b"{\"status\":422,\"errors\":");
+                json(&mut out, issues);
+                out.push(b'}');
             }
         }
-        map.end()
     }
-}
-
-#[derive(Debug, Serialize)]
-struct Explanation<'a> {
-    outcome: &'a str,
-    scale: &'a str,
-    linear_predictor: f64,
-    reference_value: f64,
-    reference_patient: &'a str,
-}
-
-/// `{"<factor>": contribution, ...}` in the model's factor order.
-#[derive(Debug)]
-struct Pairs<'a> {
-    factors: &'a [Text],
-    values: &'a [f64],
-}
-
-impl Serialize for Pairs<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.factors.len()))?;
-        for (name, value) in self.factors.iter().zip(self.values) {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
-}
-
-/// One result of a batch: a prediction, or the patient's field errors.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum BatchItem<'a> {
-    Predicted(Box<PredictionBody<'a>>),
-    Refused {
-        status: u16,
-        errors: Vec<FieldIssue>,
-    },
-}
-
-/// The response body of a batch.
-#[derive(Debug, Serialize)]
-pub struct BatchBody<'a> {
-    pub model: &'a str,
-    pub model_version: &'a str,
-    pub count: usize,
-    pub succeeded: usize,
-    pub failed: usize,
-    pub results: Vec<BatchItem<'a>>,
+    out.extend_from_slice(b"]}");
+    out
 }

@@ -3,8 +3,6 @@
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
-use serde_json::{json, Map, Value};
-
 use super::binary;
 use super::datatype::Datatype;
 use super::request::{InferenceRequest, Member};
@@ -12,6 +10,7 @@ use super::split_body;
 use super::tensor::{output_tensors, read_patients, OutputTensor};
 use crate::catalog::{ModelInfo, ModelPrediction, ServedModel, Value as ModelValue};
 use crate::http::{Request, Response};
+use crate::json::write_json;
 use crate::patient::Vocabulary;
 use crate::problem::ApiError;
 
@@ -63,46 +62,54 @@ pub fn infer(
     let outputs = requested_outputs(info, &header)?;
     let all_binary = header.binary_data_output();
 
-    let mut tensors = Vec::new();
     let mut binary_tail = Vec::new();
-    for (name, datatype, tensor_of, binary_requested) in outputs {
-        let data = output_data(info, &tensor_of, &predictions);
-        let mut tensor = Map::new();
-        tensor.insert("name".into(), json!(name));
-        tensor.insert("datatype".into(), json!(datatype));
-        tensor.insert("shape".into(), json!([predictions.len()]));
+    let mut body = Vec::with_capacity(256 + outputs.len() * predictions.len() * 24);
+    // Written by hand, in the order serde_json's sorted maps gave (`id`, `model_name`,
+    // `model_version`, `outputs`; in a tensor `data`, `datatype`, `name`, `parameters`,
+    // `shape`): building a tree of values for 100 patients' numbers cost more than writing
+    // them (docs/performance.md).
+    body.extend_from_slice(b"{\"id\":");
+    write_json(&mut body, &request_id(&header));
+    body.extend_from_slice(b",\"model_name\":");
+    write_json(&mut body, info.name.as_ref());
+    body.extend_from_slice(b",\"model_version\":");
+    write_json(&mut body, info.version.as_ref());
+    body.extend_from_slice(b",\"outputs\":[");
+    for (index, (name, datatype, tensor_of, binary_requested)) in outputs.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        let data = output_data(info, tensor_of, &predictions);
+        body.push(b'{');
         if binary_requested.unwrap_or(all_binary) {
             let bytes = match &data {
                 OutputData::Numbers(numbers) => binary::encode_numbers(numbers),
                 OutputData::Texts(texts) => binary::encode_strings(texts),
             };
-            tensor.insert(
-                "parameters".into(),
-                json!({"binary_data_size": bytes.len()}),
-            );
+            write_tensor_head(&mut body, *datatype, name);
+            body.extend_from_slice(b",\"parameters\":{\"binary_data_size\":");
+            write_json(&mut body, &bytes.len());
+            body.push(b'}');
             binary_tail.extend(bytes);
         } else {
-            let values = match data {
-                OutputData::Numbers(numbers) => json!(numbers),
-                OutputData::Texts(texts) => json!(texts),
-            };
-            tensor.insert("data".into(), values);
+            body.extend_from_slice(b"\"data\":");
+            match &data {
+                OutputData::Numbers(numbers) => write_json(&mut body, numbers),
+                OutputData::Texts(texts) => write_json(&mut body, texts),
+            }
+            body.push(b',');
+            write_tensor_head(&mut body, *datatype, name);
         }
-        tensors.push(Value::Object(tensor));
+        body.extend_from_slice(b",\"shape\":[");
+        write_json(&mut body, &predictions.len());
+        body.extend_from_slice(b"]}");
     }
-
-    let body = json!({
-        "model_name": info.name,
-        "model_version": info.version,
-        "id": request_id(&header),
-        "outputs": tensors,
-    })
-    .to_string();
+    body.extend_from_slice(b"]}");
     if binary_tail.is_empty() {
         return Ok(Response::new(200, "application/json", body));
     }
     let header_length = body.len().to_string();
-    let mut bytes = body.into_bytes();
+    let mut bytes = body;
     bytes.extend(binary_tail);
     Ok(Response::new(200, "application/octet-stream", bytes)
         .with_header(binary::HEADER_LENGTH, &header_length))
@@ -111,6 +118,14 @@ pub fn infer(
 /// An output to return: name, datatype, what it holds, and whether it was asked for in binary
 /// (`None`: the request did not say for this output).
 type ChosenOutput = (String, Datatype, OutputTensor, Option<bool>);
+
+/// A tensor's `"datatype":"…","name":"…"`.
+fn write_tensor_head(body: &mut Vec<u8>, datatype: Datatype, name: &str) {
+    body.extend_from_slice(b"\"datatype\":");
+    write_json(body, &datatype);
+    body.extend_from_slice(b",\"name\":");
+    write_json(body, name);
+}
 
 fn requested_outputs(
     info: &ModelInfo,
