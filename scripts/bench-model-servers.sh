@@ -14,6 +14,9 @@
 #
 #   scripts/bench-model-servers.sh setup   # the Python servers' virtualenvs in $BENCH_WORK
 #   scripts/bench-model-servers.sh run     # ROUNDS (2) rounds, WRK_DURATION (10s)
+#   BEFORE_MANIFEST=/path/spin.toml scripts/bench-model-servers.sh run
+#                                          # also `spin-before`: another build of this service
+#                                          # (e.g. an earlier commit's), first in each round
 #
 # BENCH_WORK defaults to /tmp/bench-servers. The service must be built (scripts/build.sh) and
 # .venv must exist (scripts/setup.sh test). Results: $BENCH_WORK/results-*.tsv.
@@ -79,6 +82,7 @@ start() { # server -> SERVER_PID, PORT
   local log="$WORK/server-$1.log"
   case "$1" in
     spin) spin up -f "$ROOT/spin.toml" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
+    spin-before) spin up -f "$BEFORE_MANIFEST" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
     mlserver)
       cat >"$WORK/mlserver-models/settings.json" <<JSON
 {"http_port": $PORT, "grpc_port": $(free_port), "metrics_port": $(free_port), "debug": false}
@@ -114,15 +118,15 @@ run() {
   local results="$WORK/results-$(date -u +%Y%m%dT%H%M%S).tsv" round server n status line
   say "spin $(spin --version | cut -d' ' -f2), MLServer $MLSERVER_VERSION, KServe $KSERVE_VERSION; wrk -t1 -c16 -d$DURATION -> $results"
   for round in $(seq 1 "$ROUNDS"); do
-    for server in spin mlserver kserve; do
+    for server in ${BEFORE_MANIFEST:+spin-before} spin mlserver kserve; do
       start "$server"
       for n in 1 100; do
         # Every answer checked once: 200, and the probabilities within 1e-5 of onnxruntime are
         # tests/integration/test_onnx_models.py's business; here the status.
         status=$(curl -s -o "$WORK/last.json" -w '%{http_code}' -H 'Content-Type: application/json' \
-          --data-binary "@$WORK/$server-$n.json" "http://127.0.0.1:$PORT/v2/models/breast-cancer-lr/infer")
+          --data-binary "@$WORK/${server%-before}-$n.json" "http://127.0.0.1:$PORT/v2/models/breast-cancer-lr/infer")
         [ "$status" = 200 ] || { echo "error: $server answered $status: $(head -c 300 "$WORK/last.json")" >&2; exit 1; }
-        line=$(WRK_BODY_FILE="$WORK/$server-$n.json" wrk -t1 -c16 -d"$DURATION" --latency \
+        line=$(WRK_BODY_FILE="$WORK/${server%-before}-$n.json" wrk -t1 -c16 -d"$DURATION" --latency \
           -s bench/wrk/post-file.lua "http://127.0.0.1:$PORT/v2/models/breast-cancer-lr/infer" | grep '^WRK_RESULT ')
         printf '%s\t%s\t%s\t%s rss_mib=%s\n' "$round" "$server" "$n" "${line#WRK_RESULT }" "$(rss_mib "$SERVER_PID")" | tee -a "$results"
       done
