@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# How long a /predict request takes inside the component, under `spin up`: builds the API with
+# How long a request takes inside the component (one patient and a 1,000-patient batch to
+# /predict, 100 patients to the inference protocol's infer), under `spin up`: builds the API with
 # the diagnostic `server-timing` feature (src/server_timing.rs; in a copy of the committed
 # project, so the main build is untouched), sends each body REQUESTS times, one at a time, and
 # prints the medians (and 10th-90th percentiles) of what its Server-Timing header reports:

@@ -1,13 +1,16 @@
-//! Request bodies parsed into [`serde_json::Value`], refusing duplicate member names.
+//! The JSON rules every request body follows, and the writer of values the hand-written
+//! answers use ([`write_json`]).
 //!
 //! RFC 8259 leaves duplicate names to the parser, and serde_json keeps the last one: a body
 //! `{"patient_data": {"x": 40, "x": 79, ...}}` would be scored as 79 without a word.
 //! A request that says two things about one field is refused instead (400), anywhere in the
-//! body.
+//! body. [`from_slice`] is the strict parser that says so (into a [`serde_json::Value`]).
 //!
-//! Bodies that are read straight into typed values (the inference protocol's, whose tensors
-//! would otherwise become thousands of `Value`s) keep the same rule with [`MemberName`] and
-//! [`SeenNames`], and read the members they do not know with [`StrictValue`].
+//! Bodies are read straight into typed values (`/predict`'s in `crate::predict::request`, the
+//! inference protocol's in `crate::inference::request`, whose patients would otherwise become
+//! thousands of `Value`s) and keep the same rule: the inference reader with [`MemberName`] and
+//! [`SeenNames`], both reading the members they do not know with [`StrictValue`]; `/predict`
+//! hands a body it cannot take to [`from_slice`] for the error.
 
 use std::fmt;
 
