@@ -41,17 +41,18 @@ pub const MEASUREMENT_SPREAD: [(Field, Spread); 4] = [
 
 /// Probability that the category stays `category` under measurement variability.
 ///
-/// `linear_predictor` computes the model's primary linear predictor for a (possibly slightly
-/// perturbed) patient; `uses` says which fields the model reads.
+/// `centre` is the model's primary linear predictor for `patient` (which the prediction has
+/// already computed: one evaluation fewer per prediction); `linear_predictor` computes it for
+/// a slightly perturbed patient; `uses` says which fields the model reads.
 pub fn category_confidence(
     patient: &Patient,
+    centre: f64,
     category: RiskCategory,
     thresholds: &CategoryThresholds,
     link: Link,
     uses: impl Fn(Field) -> bool,
     linear_predictor: impl Fn(&Patient) -> f64,
 ) -> f64 {
-    let centre = linear_predictor(patient);
     let mut variance = 0.0;
     for (field, spread) in MEASUREMENT_SPREAD {
         let Some(value) = patient.measurement(field).filter(|_| uses(field)) else {

@@ -109,6 +109,12 @@ impl Term {
         &self.variables[..self.len]
     }
 
+    /// Whether the term is part of its model: a model's table writes a term the model does not
+    /// have (PCE's groups differ in their terms) as coefficient 0, and such a term is skipped.
+    fn in_model(&self) -> bool {
+        self.coefficient != 0.0
+    }
+
     fn value(&self, pick: impl Fn(&Variable) -> f64) -> f64 {
         self.coefficient * self.variables().iter().map(pick).product::<f64>()
     }
@@ -122,8 +128,7 @@ impl Term {
         for (i, own) in variables.iter().enumerate() {
             let mut share = 0.0;
             for subset in (0u32..(1 << k)).filter(|s| s & (1 << i) == 0) {
-                let switched = subset.count_ones() as usize;
-                let weight = factorial(switched) * factorial(k - switched - 1) / factorial(k);
+                let weight = SHAPLEY_WEIGHTS[k][subset.count_ones() as usize];
                 let rest: f64 = variables
                     .iter()
                     .enumerate()
@@ -143,8 +148,66 @@ impl Term {
     }
 }
 
-fn factorial(n: usize) -> f64 {
-    (1..=n).map(|i| i as f64).product()
+/// `SHAPLEY_WEIGHTS[k][s]`: the weight `s! (k − s − 1)! / k!` of a subset of `s` of the other
+/// variables in a term of `k`, worked out once at compile time (the same floating-point
+/// operations as at run time, so the same values).
+const SHAPLEY_WEIGHTS: [[f64; MAX_VARIABLES]; MAX_VARIABLES + 1] = {
+    let mut weights = [[0.0; MAX_VARIABLES]; MAX_VARIABLES + 1];
+    let mut k = 1;
+    while k <= MAX_VARIABLES {
+        let mut switched = 0;
+        while switched < k {
+            weights[k][switched] = factorial(switched) * factorial(k - switched - 1) / factorial(k);
+            switched += 1;
+        }
+        k += 1;
+    }
+    weights
+};
+
+const fn factorial(n: usize) -> f64 {
+    let mut product = 1.0;
+    let mut i = 2;
+    while i <= n {
+        product *= i as f64;
+        i += 1;
+    }
+    product
+}
+
+/// Most terms in one linear predictor: PREVENT's 19.
+const MAX_TERMS: usize = 20;
+
+/// A linear predictor's terms, stored inline: in a model component a heap allocation per
+/// prediction cost more than the arithmetic (docs/performance.md, "The model's own work").
+/// A term with coefficient 0 is not part of the model and is skipped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Terms {
+    stored: [Term; MAX_TERMS],
+    len: usize,
+}
+
+impl<const N: usize> From<[Term; N]> for Terms {
+    fn from(terms: [Term; N]) -> Self {
+        // A model with more terms fails to compile rather than losing one.
+        const {
+            assert!(
+                N <= MAX_TERMS,
+                "a linear predictor has at most MAX_TERMS terms"
+            )
+        };
+        let mut stored = [Term::main(0.0, Variable::new(Factor::Age, 0.0, 0.0)); MAX_TERMS];
+        stored[..N].copy_from_slice(&terms);
+        Terms { stored, len: N }
+    }
+}
+
+impl std::ops::Deref for Terms {
+    type Target = [Term];
+
+    fn deref(&self) -> &[Term] {
+        &self.stored[..self.len]
+    }
 }
 
 /// A linear predictor written as terms, with the model's constant (the part that does not
@@ -152,18 +215,13 @@ fn factorial(n: usize) -> f64 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearPredictor {
     pub constant: f64,
-    pub terms: Vec<Term>,
+    pub terms: Terms,
 }
 
 impl LinearPredictor {
     /// The patient's linear predictor.
     pub fn value(&self) -> f64 {
-        self.constant
-            + self
-                .terms
-                .iter()
-                .map(|t| t.value(|v| v.patient))
-                .sum::<f64>()
+        linear_predictor_value(self.constant, &self.terms)
     }
 
     /// The reference patient's linear predictor: the model's reference value.
@@ -172,6 +230,7 @@ impl LinearPredictor {
             + self
                 .terms
                 .iter()
+                .filter(|t| t.in_model())
                 .map(|t| t.value(|v| v.reference))
                 .sum::<f64>()
     }
@@ -179,7 +238,7 @@ impl LinearPredictor {
     /// Contributions in `order`, adding up to `value() − reference_value()`.
     pub fn contributions(&self, order: &[Factor]) -> Vec<Contribution> {
         let mut totals = [0.0; Factor::COUNT];
-        for term in &self.terms {
+        for term in self.terms.iter().filter(|t| t.in_model()) {
             term.shapley(|factor, share| totals[factor.index()] += share);
         }
         order
@@ -190,6 +249,18 @@ impl LinearPredictor {
             })
             .collect()
     }
+}
+
+/// The patient's linear predictor, `constant + Σ terms`: [`LinearPredictor::value`] without
+/// building a [`LinearPredictor`], for the confidence's perturbed patients (same terms in the
+/// same order, so the same value to the last bit).
+pub fn linear_predictor_value(constant: f64, terms: &[Term]) -> f64 {
+    constant
+        + terms
+            .iter()
+            .filter(|t| t.in_model())
+            .map(|t| t.value(|v| v.patient))
+            .sum::<f64>()
 }
 
 /// One factor's share of `linear predictor − reference value`.
@@ -211,7 +282,7 @@ mod tests {
     fn a_main_effect_contributes_coefficient_times_difference() {
         let lp = LinearPredictor {
             constant: 1.0,
-            terms: vec![Term::main(2.0, Variable::new(Factor::Age, 3.0, 1.0))],
+            terms: [Term::main(2.0, Variable::new(Factor::Age, 3.0, 1.0))].into(),
         };
         let c = lp.contributions(&[Factor::Age]);
         assert_eq!(c[0].value, 4.0);
@@ -222,13 +293,14 @@ mod tests {
     fn a_two_way_interaction_is_shared_symmetrically_and_adds_up() {
         let lp = LinearPredictor {
             constant: 0.0,
-            terms: vec![Term::interaction(
+            terms: [Term::interaction(
                 1.5,
                 &[
                     Variable::new(Factor::Age, 2.0, 1.0),
                     Variable::new(Factor::Smoker, 1.0, 0.0),
                 ],
-            )],
+            )]
+            .into(),
         };
         let c = lp.contributions(&[Factor::Age, Factor::Smoker]);
         // Age: 1.5 × (2 − 1) × (1 + 0)/2 = 0.75; smoker: 1.5 × (1 − 0) × (2 + 1)/2 = 2.25.
@@ -241,14 +313,15 @@ mod tests {
     fn a_three_way_interaction_adds_up_exactly() {
         let lp = LinearPredictor {
             constant: -3.0,
-            terms: vec![Term::interaction(
+            terms: [Term::interaction(
                 -0.7,
                 &[
                     Variable::flag(Factor::OnBpTreatment, true),
                     Variable::new(Factor::Age, 4.2, 4.0),
                     Variable::new(Factor::SystolicBp, 5.1, 4.8),
                 ],
-            )],
+            )]
+            .into(),
         };
         let c = lp.contributions(&[Factor::OnBpTreatment, Factor::Age, Factor::SystolicBp]);
         assert!((sum(&c) - (lp.value() - lp.reference_value())).abs() < 1e-12);
@@ -258,7 +331,7 @@ mod tests {
     fn factors_a_patient_shares_with_the_reference_contribute_nothing() {
         let lp = LinearPredictor {
             constant: 0.0,
-            terms: vec![
+            terms: [
                 Term::main(0.9, Variable::flag(Factor::Diabetic, false)),
                 Term::interaction(
                     2.0,
@@ -267,7 +340,8 @@ mod tests {
                         Variable::flag(Factor::Smoker, true),
                     ],
                 ),
-            ],
+            ]
+            .into(),
         };
         let c = lp.contributions(&[Factor::Diabetic, Factor::Age, Factor::Smoker]);
         assert_eq!(c[0].value, 0.0);

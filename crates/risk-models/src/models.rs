@@ -69,10 +69,12 @@ impl Model {
             })
             .collect::<Vec<_>>();
         let (primary, link) = &equations[0];
+        let centre = primary.value();
         let risk = outcomes[0].risk;
         let category = spec.categories.categorise(risk);
         let confidence = category_confidence(
             &patient,
+            centre,
             category,
             &spec.categories,
             *link,
@@ -84,7 +86,7 @@ impl Model {
             category,
             confidence,
             contributions: primary.contributions(self.factors()),
-            linear_predictor: primary.value(),
+            linear_predictor: centre,
             reference_value: primary.reference_value(),
             warnings,
         })
@@ -101,21 +103,15 @@ impl Model {
         })
     }
 
-    /// The primary outcome's equation alone (the confidence re-evaluates only this one).
-    fn primary_equation(
-        self,
-        patient: &Patient,
-    ) -> Result<(LinearPredictor, Link), ValidationErrors> {
-        match self {
-            Model::Pce2013 => Ok(pce_2013::ascvd(patient)),
-            Model::Prevent2023 => Ok(prevent_2023::total_cvd(patient, required_egfr(patient)?)),
-        }
-    }
-
+    /// The primary outcome's linear predictor alone (the confidence re-evaluates only this
+    /// one, for each perturbed measurement).
     fn primary_linear_predictor(self, patient: &Patient) -> f64 {
-        self.primary_equation(patient)
-            .map(|(lp, _)| lp.value())
-            .unwrap_or(f64::NAN)
+        match self {
+            Model::Pce2013 => pce_2013::ascvd_value(patient),
+            Model::Prevent2023 => required_egfr(patient)
+                .map(|egfr| prevent_2023::total_cvd_value(patient, egfr))
+                .unwrap_or(f64::NAN),
+        }
     }
 }
 

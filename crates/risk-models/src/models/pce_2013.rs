@@ -5,7 +5,7 @@
 //! the guideline's example). Formula: `risk = 1 − S0 ^ exp(Σ coefficient × term − mean)`.
 
 use crate::category::ACC_AHA_10_YEAR;
-use crate::explanation::{Factor, LinearPredictor, Term, Variable};
+use crate::explanation::{linear_predictor_value, Factor, LinearPredictor, Term, Terms, Variable};
 use crate::field::Field;
 use crate::input::{Race, Sex};
 use crate::link::Link;
@@ -176,6 +176,26 @@ fn coefficients(sex: Sex, race: Option<Race>) -> &'static Coefficients {
 /// lets blood-pressure treatment be a factor of its own in the explanation.
 pub fn ascvd(p: &Patient) -> (LinearPredictor, Link) {
     let c = coefficients(p.sex(), p.race());
+    let linear_predictor = LinearPredictor {
+        constant: 0.0,
+        terms: Terms::from(terms(c, p)),
+    };
+    let link = Link::Cox {
+        baseline_survival: c.baseline_survival,
+        mean: c.mean,
+    };
+    (linear_predictor, link)
+}
+
+/// [`ascvd`]'s linear predictor alone, without building it: what the confidence evaluates for
+/// each perturbed measurement.
+pub fn ascvd_value(p: &Patient) -> f64 {
+    linear_predictor_value(0.0, &terms(coefficients(p.sex(), p.race()), p))
+}
+
+/// The equation's terms for the patient's group; a term the group's model lacks has
+/// coefficient 0, which the linear predictor skips.
+fn terms(c: &Coefficients, p: &Patient) -> [Term; 13] {
     let age = Variable::new(Factor::Age, p.age().ln(), REFERENCE_AGE.ln());
     let age_squared = Variable::new(
         Factor::Age,
@@ -197,7 +217,7 @@ pub fn ascvd(p: &Patient) -> (LinearPredictor, Link) {
     let smoker = Variable::flag(Factor::Smoker, p.smoker());
     let diabetic = Variable::flag(Factor::Diabetic, p.diabetic());
 
-    let terms = [
+    [
         Term::main(c.ln_age, age),
         Term::main(c.ln_age_squared, age_squared),
         Term::main(c.ln_total_cholesterol, total_cholesterol),
@@ -215,19 +235,6 @@ pub fn ascvd(p: &Patient) -> (LinearPredictor, Link) {
         Term::interaction(c.ln_age_x_smoker, &[age, smoker]),
         Term::main(c.diabetes, diabetic),
     ]
-    .into_iter()
-    .filter(|term| term.coefficient != 0.0)
-    .collect();
-
-    let linear_predictor = LinearPredictor {
-        constant: 0.0,
-        terms,
-    };
-    let link = Link::Cox {
-        baseline_survival: c.baseline_survival,
-        mean: c.mean,
-    };
-    (linear_predictor, link)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! centred and scaled predictors; no race term.
 
 use crate::category::ACC_AHA_10_YEAR;
-use crate::explanation::{Factor, LinearPredictor, Term, Variable};
+use crate::explanation::{linear_predictor_value, Factor, LinearPredictor, Term, Terms, Variable};
 use crate::field::Field;
 use crate::input::Sex;
 use crate::link::Link;
@@ -225,14 +225,11 @@ pub fn equations(p: &Patient, egfr: f64) -> [(LinearPredictor, Link); 2] {
     ]
 }
 
-/// The primary outcome's equation alone: what the category confidence re-evaluates for each
-/// perturbed measurement, so the ASCVD equation is not built there for nothing.
-pub fn total_cvd(p: &Patient, egfr: f64) -> (LinearPredictor, Link) {
-    let z = predictors(p, egfr);
-    (
-        linear_predictor(coefficients(p.sex()).0, &z, p),
-        Link::Logistic,
-    )
+/// The primary outcome's linear predictor alone, without building it: what the category
+/// confidence re-evaluates for each perturbed measurement.
+pub fn total_cvd_value(p: &Patient, egfr: f64) -> f64 {
+    let c = coefficients(p.sex()).0;
+    linear_predictor_value(c.constant, &terms(c, &predictors(p, egfr), p))
 }
 
 /// The (total CVD, ASCVD) coefficient columns of the patient's sex.
@@ -244,6 +241,13 @@ fn coefficients(sex: Sex) -> (&'static Coefficients, &'static Coefficients) {
 }
 
 fn linear_predictor(c: &Coefficients, z: &Predictors, p: &Patient) -> LinearPredictor {
+    LinearPredictor {
+        constant: c.constant,
+        terms: Terms::from(terms(c, z, p)),
+    }
+}
+
+fn terms(c: &Coefficients, z: &Predictors, p: &Patient) -> [Term; 19] {
     let centred = |factor, value| Variable::new(factor, value, 0.0);
     let age = centred(Factor::Age, z.age);
     let non_hdl = centred(Factor::NonHdlCholesterol, z.non_hdl);
@@ -257,30 +261,27 @@ fn linear_predictor(c: &Coefficients, z: &Predictors, p: &Patient) -> LinearPred
     let bp_treatment = Variable::flag(Factor::OnBpTreatment, p.on_bp_treatment());
     let statin = Variable::flag(Factor::OnStatin, p.on_statin());
 
-    LinearPredictor {
-        constant: c.constant,
-        terms: vec![
-            Term::main(c.age, age),
-            Term::main(c.non_hdl, non_hdl),
-            Term::main(c.hdl, hdl),
-            Term::main(c.sbp_below_110, sbp_below_110),
-            Term::main(c.sbp_from_110, sbp_from_110),
-            Term::main(c.diabetes, diabetes),
-            Term::main(c.smoking, smoking),
-            Term::main(c.egfr_below_60, egfr_below_60),
-            Term::main(c.egfr_from_60, egfr_from_60),
-            Term::main(c.bp_treatment, bp_treatment),
-            Term::main(c.statin, statin),
-            Term::interaction(c.bp_treatment_x_sbp_from_110, &[bp_treatment, sbp_from_110]),
-            Term::interaction(c.statin_x_non_hdl, &[statin, non_hdl]),
-            Term::interaction(c.age_x_non_hdl, &[age, non_hdl]),
-            Term::interaction(c.age_x_hdl, &[age, hdl]),
-            Term::interaction(c.age_x_sbp_from_110, &[age, sbp_from_110]),
-            Term::interaction(c.age_x_diabetes, &[age, diabetes]),
-            Term::interaction(c.age_x_smoking, &[age, smoking]),
-            Term::interaction(c.age_x_egfr_below_60, &[age, egfr_below_60]),
-        ],
-    }
+    [
+        Term::main(c.age, age),
+        Term::main(c.non_hdl, non_hdl),
+        Term::main(c.hdl, hdl),
+        Term::main(c.sbp_below_110, sbp_below_110),
+        Term::main(c.sbp_from_110, sbp_from_110),
+        Term::main(c.diabetes, diabetes),
+        Term::main(c.smoking, smoking),
+        Term::main(c.egfr_below_60, egfr_below_60),
+        Term::main(c.egfr_from_60, egfr_from_60),
+        Term::main(c.bp_treatment, bp_treatment),
+        Term::main(c.statin, statin),
+        Term::interaction(c.bp_treatment_x_sbp_from_110, &[bp_treatment, sbp_from_110]),
+        Term::interaction(c.statin_x_non_hdl, &[statin, non_hdl]),
+        Term::interaction(c.age_x_non_hdl, &[age, non_hdl]),
+        Term::interaction(c.age_x_hdl, &[age, hdl]),
+        Term::interaction(c.age_x_sbp_from_110, &[age, sbp_from_110]),
+        Term::interaction(c.age_x_diabetes, &[age, diabetes]),
+        Term::interaction(c.age_x_smoking, &[age, smoking]),
+        Term::interaction(c.age_x_egfr_below_60, &[age, egfr_below_60]),
+    ]
 }
 
 #[cfg(test)]

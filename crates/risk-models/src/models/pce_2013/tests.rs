@@ -150,3 +150,36 @@ fn the_model_declares_its_outcome_and_ranges() {
     assert_eq!(age.range, Some(Range::new(40.0, 79.0)));
     assert!(SPEC.input(Field::Egfr).is_none());
 }
+
+/// The confidence evaluates the perturbed patients with `ascvd_value`, which must be the built
+/// linear predictor's value to the last bit, or a prediction's confidence would change.
+#[test]
+fn the_value_alone_is_the_built_linear_predictors_to_the_bit() {
+    for (sex, race) in [
+        ("female", "white"),
+        ("female", "african_american"),
+        ("male", "white"),
+        ("male", "african_american"),
+    ] {
+        for (age, treated, smoker, diabetic) in [
+            (41.0, false, false, false),
+            (55.0, true, true, false),
+            (67.5, true, false, true),
+            (79.0, false, true, true),
+        ] {
+            let mut input = example(sex, race);
+            input.age = Some(age);
+            input.on_bp_treatment = Some(treated);
+            input.smoker = Some(smoker);
+            input.diabetic = Some(diabetic);
+            let (patient, _) =
+                crate::validation::validate(&SPEC, &input).expect("values are in range");
+            let built = ascvd(&patient).0.value();
+            assert_eq!(
+                ascvd_value(&patient).to_bits(),
+                built.to_bits(),
+                "{sex} {race} {age}"
+            );
+        }
+    }
+}

@@ -119,3 +119,26 @@ fn race_is_ignored_with_a_warning() {
         }]
     );
 }
+
+/// The confidence evaluates the perturbed patients with `total_cvd_value`, which must be the
+/// built linear predictor's value to the last bit, or a prediction's confidence would change.
+#[test]
+fn the_primary_value_alone_is_the_built_linear_predictors_to_the_bit() {
+    for sex in ["female", "male"] {
+        for (sbp, egfr, statin) in [
+            (100.0, 45.0, false),
+            (160.0, 90.0, true),
+            (120.0, 61.0, true),
+        ] {
+            let mut input = example(sex);
+            input.systolic_bp = Some(sbp);
+            input.egfr = Some(egfr);
+            input.on_statin = Some(statin);
+            let (patient, _) =
+                crate::validation::validate(&SPEC, &input).expect("values are in range");
+            let built = equations(&patient, egfr)[0].0.value();
+            let alone = total_cvd_value(&patient, egfr);
+            assert_eq!(alone.to_bits(), built.to_bits(), "{sex} {sbp} {egfr}");
+        }
+    }
+}
