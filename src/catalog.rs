@@ -45,8 +45,9 @@ pub struct Link {
     /// readiness compares with `info`. (Not its whole `info()`: lifting that from every import
     /// would put a copy of the description's reading code in the component per model.)
     pub declared: fn() -> Identity,
-    pub predict: fn(&Patient) -> PredictResult,
-    /// Many patients in one cross-component call, one result per patient in order.
+    /// Patients in one cross-component call (`predict-batch`, for one patient too: one
+    /// copy of the call's code per import, not two), one result per patient in order; empty
+    /// when the model's answer is not the table the contract describes.
     pub predict_batch: fn(Vec<Patient>) -> Vec<PredictResult>,
 }
 
@@ -74,8 +75,13 @@ impl<'c> ServedModel<'c> {
         &self.info.name
     }
 
-    pub fn predict(&self, patient: &Patient) -> PredictResult {
-        time_model_call(|| (self.link.predict)(patient))
+    /// One patient, as a batch of one; `None` when the model's answer is malformed.
+    pub fn predict(&self, patient: Patient) -> Option<PredictResult> {
+        let mut results = self.predict_batch(vec![patient]);
+        match results.len() {
+            1 => results.pop(),
+            _ => None,
+        }
     }
 
     /// Every patient in one call to the model (moved into the call's arguments).

@@ -142,7 +142,8 @@ fn predict_one(
     let pointer = "/patient_data";
     let patient = read_one(known, patient, pointer).map_err(ApiError::InvalidInput)?;
     let prediction = model
-        .predict(&patient)
+        .predict(patient)
+        .ok_or(ApiError::BrokenBuild("the model's answer"))?
         .map_err(|errors| ApiError::InvalidInput(model_issues(&errors, pointer)))?;
     if !prediction.fits(model.info()) {
         return Err(ApiError::BrokenBuild(MISFIT));

@@ -7,7 +7,7 @@ use super::Link;
 
 wit_bindgen::generate!({
     path: ["wit/model.wit", "target/generated/wit"],
-    world: "healthcare:service/api@4.0.0",
+    world: "healthcare:service/api@5.0.0",
     generate_all,
 });
 
@@ -46,13 +46,7 @@ macro_rules! imported {
             import: $import,
             info: $info,
             declared: || identity($module::identity()),
-            predict: |input| predict_result($module::predict(&patient(input))),
-            predict_batch: |inputs| {
-                $module::predict_batch(&patients(inputs))
-                    .into_iter()
-                    .map(predict_result)
-                    .collect()
-            },
+            predict_batch: |inputs| predict_batch(inputs, $module::predict_batch),
         }
     };
 }

@@ -28,20 +28,13 @@ macro_rules! in_process {
             import: $import,
             info: || model_info(model_component::model_info($model)),
             declared: || identity(model_component::identity($model)),
-            predict: |input| {
-                static POSITIONS: std::sync::OnceLock<model_component::Positions> =
-                    std::sync::OnceLock::new();
-                let positions = POSITIONS.get_or_init(|| model_component::Positions::of($model));
-                predict_result(model_component::predict($model, positions, &patient(input)))
-            },
             predict_batch: |inputs| {
                 static POSITIONS: std::sync::OnceLock<model_component::Positions> =
                     std::sync::OnceLock::new();
                 let positions = POSITIONS.get_or_init(|| model_component::Positions::of($model));
-                model_component::predict_batch($model, positions, &patients(inputs))
-                    .into_iter()
-                    .map(predict_result)
-                    .collect()
+                predict_batch(inputs, |batch| {
+                    model_component::predict_batch($model, positions, batch)
+                })
             },
         }
     };

@@ -51,7 +51,8 @@ fn a_model_answers_with_the_domain_crate_numbers_and_declarations() {
         let (given, input) = patient();
         let expected = model.predict(&input).unwrap();
         let answer = served
-            .predict(&Patient::from_named(served.info(), given))
+            .predict(Patient::from_named(served.info(), given))
+            .unwrap()
             .unwrap();
         assert_eq!(answer.primary_number(), Some(expected.risk()));
         let category = answer
@@ -82,7 +83,8 @@ fn field_errors_keep_the_field_name_and_the_models_message() {
     let catalog = Catalog::linked();
     let model = catalog.default_model();
     let errors = model
-        .predict(&Patient::from_named(model.info(), given))
+        .predict(Patient::from_named(model.info(), given))
+        .unwrap()
         .unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "systolic_bp");
@@ -236,16 +238,13 @@ fn the_catalog_knows_every_feature_of_every_model_once() {
 }
 
 static BATCH_CALLS: AtomicUsize = AtomicUsize::new(0);
-static SINGLE_CALLS: AtomicUsize = AtomicUsize::new(0);
+static PATIENTS_SENT: AtomicUsize = AtomicUsize::new(0);
 
-/// The default model, counting the calls it gets.
+/// The default model, counting the calls it gets and the patients they carry.
 static COUNTED: &[Link] = &[Link {
-    predict: |patient| {
-        SINGLE_CALLS.fetch_add(1, Ordering::SeqCst);
-        (super::in_process::LINKS[0].predict)(patient)
-    },
     predict_batch: |patients| {
         BATCH_CALLS.fetch_add(1, Ordering::SeqCst);
+        PATIENTS_SENT.fetch_add(patients.len(), Ordering::SeqCst);
         (super::in_process::LINKS[0].predict_batch)(patients)
     },
     ..super::in_process::LINKS[0]
@@ -264,7 +263,7 @@ fn a_batch_of_a_thousand_patients_is_one_call_to_the_model() {
     let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(answer["succeeded"], 1000);
     assert_eq!(BATCH_CALLS.load(Ordering::SeqCst), 1);
-    assert_eq!(SINGLE_CALLS.load(Ordering::SeqCst), 0);
+    assert_eq!(PATIENTS_SENT.load(Ordering::SeqCst), 1000);
 }
 
 /// Everything the models declare that the HTTP code must not know: model, feature, alias,
@@ -429,14 +428,8 @@ fn the_generated_descriptions_are_what_the_models_answer() {
     }
 }
 
-/// The default model answering with one output fewer than its info() declares.
+/// The default model answering with one contribution fewer than its info() declares.
 static MISFIT: &[Link] = &[Link {
-    predict: |patient| {
-        (super::in_process::LINKS[0].predict)(patient).map(|mut prediction| {
-            prediction.outputs.pop();
-            prediction
-        })
-    },
     predict_batch: |patients| {
         (super::in_process::LINKS[0].predict_batch)(patients)
             .into_iter()
@@ -473,5 +466,65 @@ fn an_answer_that_does_not_fit_the_models_info_is_a_broken_build() {
             ),
             "{error:?}"
         );
+    }
+}
+
+/// Something done to a model's batch table on its way to the API.
+type Damage = fn(&mut model_component::wit::BatchPredictions);
+
+/// PCE's answer to `patients` as a table, damaged by `damage`, read back by the API's
+/// conversions.
+fn read_back(patients: Vec<Patient>, damage: Damage) -> Vec<super::PredictResult> {
+    let positions = model_component::Positions::of(&Model::Pce2013);
+    super::in_process::predict_batch(patients, |batch| {
+        let mut answer = model_component::predict_batch(&Model::Pce2013, &positions, batch);
+        damage(&mut answer);
+        answer
+    })
+}
+
+/// A model's batch table that is not what the contract says is no answer at all (which the
+/// handlers answer as a broken build), never rows read out of line.
+#[test]
+fn a_batch_table_out_of_line_is_no_answer() {
+    let catalog = Catalog::linked();
+    let info = catalog.find("pce-2013").unwrap().info();
+    let (named, _) = patient();
+    let scored = Patient::from_named(info, named.clone());
+    let refused = Patient::from_named(info, named.into_iter().skip(1));
+    let patients = || vec![scored.clone(), refused.clone(), scored.clone()];
+
+    let intact = read_back(patients(), |_| {});
+    let outcomes: Vec<bool> = intact.iter().map(Result::is_ok).collect();
+    assert_eq!(outcomes, [true, false, true]);
+    assert_eq!(intact[0], intact[2]);
+
+    let damages: [(&str, Damage); 6] = [
+        ("an output short", |answer| drop(answer.outputs.pop())),
+        ("a contribution short", |answer| {
+            answer.contributions.truncate(13);
+        }),
+        ("a row short", |answer| answer.scored.truncate(1)),
+        ("a refusal for no patient", |answer| {
+            answer.refused[0].patient = 7;
+        }),
+        ("a warning for no patient", |answer| {
+            let warning = model_component::wit::Warning {
+                code: "field_not_used".into(),
+                message: "x is not used".into(),
+            };
+            answer.warnings.push((9, warning));
+        }),
+        ("a warning out of order", |answer| {
+            let warning = model_component::wit::Warning {
+                code: "field_not_used".into(),
+                message: "x is not used".into(),
+            };
+            answer.warnings.push((2, warning.clone()));
+            answer.warnings.push((0, warning));
+        }),
+    ];
+    for (damage, apply) in damages {
+        assert!(read_back(patients(), apply).is_empty(), "{damage}");
     }
 }

@@ -16,38 +16,105 @@ macro_rules! wit_conversions {
             PredictResult, Text, Value,
         };
 
-        pub fn patient(patient: &Patient) -> wit::Patient {
-            wit::Patient {
-                values: patient
-                    .values
-                    .iter()
-                    .map(|value| value.as_ref().map(to_wit))
+        /// Scores `patients` with one `predict-batch` call (`call`), one result per patient.
+        pub fn predict_batch(
+            patients: Vec<Patient>,
+            call: impl FnOnce(&wit::PatientBatch) -> wit::BatchPredictions,
+        ) -> Vec<PredictResult> {
+            let total = patients.len();
+            match batch(patients) {
+                Some(batch) => batch_results(batch.count, call(&batch)),
+                // More patients than a call can number, which no request body can hold.
+                None => (0..total)
+                    .map(|_| {
+                        Err(vec![ModelFieldError {
+                            field: String::new(),
+                            message: "a batch holds at most 4,294,967,295 patients".into(),
+                        }])
+                    })
                     .collect(),
-                not_declared: patient.not_declared.clone(),
             }
         }
 
-        /// Moves the patients into the call's arguments (a batch is read once and sent once).
-        pub fn patients(patients: Vec<Patient>) -> Vec<wit::Patient> {
-            patients
-                .into_iter()
-                .map(|patient| wit::Patient {
-                    values: patient
-                        .values
-                        .into_iter()
-                        .map(|value| value.map(into_wit))
-                        .collect(),
-                    not_declared: patient.not_declared,
-                })
-                .collect()
+        /// Moves the patients into the call's table, one row each (a batch is read once and
+        /// sent once). `None` beyond `u32::MAX` patients.
+        fn batch(patients: Vec<Patient>) -> Option<wit::PatientBatch> {
+            let count = u32::try_from(patients.len()).ok()?;
+            let width = patients.first().map_or(0, |patient| patient.values.len());
+            let mut batch = wit::PatientBatch {
+                count,
+                values: Vec::with_capacity(patients.len() * width),
+                not_declared: Vec::new(),
+            };
+            for (row, patient) in (0..count).zip(patients) {
+                batch
+                    .values
+                    .extend(patient.values.into_iter().map(|value| value.map(into_wit)));
+                batch
+                    .not_declared
+                    .extend(patient.not_declared.into_iter().map(|name| (row, name)));
+            }
+            Some(batch)
         }
 
-        fn to_wit(value: &Value) -> wit::Value {
-            match value {
-                Value::Number(number) => wit::Value::Number(*number),
-                Value::Boolean(flag) => wit::Value::Boolean(*flag),
-                Value::Choice(text) => wit::Value::Choice(text.clone()),
+        /// The batch's table as one result per patient, in order: the refused with their
+        /// errors, every other patient with the next row. Empty when the table is not what the
+        /// contract says (rows for another number of patients, rows of unequal length,
+        /// refusals or warnings out of order or for no patient), which the callers answer as a
+        /// broken build: no number is shown under a name it does not belong to.
+        fn batch_results(count: u32, batch: wit::BatchPredictions) -> Vec<PredictResult> {
+            let total = count as usize;
+            let scored = total.checked_sub(batch.refused.len()).unwrap_or(usize::MAX);
+            // The same number of outputs, and of contributions, for every scored patient.
+            let per_row = |len: usize| match len.checked_div(scored) {
+                Some(width) if width * scored == len => Some(width),
+                None if len == 0 => Some(0),
+                _ => None,
+            };
+            let (Some(outputs_per_row), Some(factors)) = (
+                per_row(batch.outputs.len()),
+                per_row(batch.contributions.len()),
+            ) else {
+                return Vec::new();
+            };
+            if batch.scored.len() != scored {
+                return Vec::new();
             }
+            let mut refused = batch.refused.into_iter().peekable();
+            let mut rows = batch.scored.into_iter();
+            let mut outputs = batch.outputs.into_iter();
+            let mut contributions = batch.contributions.into_iter();
+            let mut warnings = batch.warnings.into_iter().peekable();
+            let mut results = Vec::with_capacity(total);
+            for patient in 0..count {
+                if let Some(refusal) = refused.next_if(|refusal| refusal.patient == patient) {
+                    results.push(Err(field_errors(refusal.errors)));
+                    continue;
+                }
+                let Some(row) = rows.next() else {
+                    return Vec::new();
+                };
+                results.push(Ok(ModelPrediction {
+                    outputs: outputs.by_ref().take(outputs_per_row).map(value).collect(),
+                    category: row.category.and_then(|index| usize::try_from(index).ok()),
+                    confidence: row.confidence,
+                    contributions: contributions.by_ref().take(factors).collect(),
+                    linear_predictor: row.linear_predictor,
+                    reference_value: row.reference_value,
+                    warnings: std::iter::from_fn(|| {
+                        warnings.next_if(|(sent_for, _)| *sent_for == patient)
+                    })
+                    .map(|(_, warning)| ModelWarning {
+                        code: warning.code,
+                        message: warning.message,
+                    })
+                    .collect(),
+                }));
+            }
+            if refused.peek().is_some() || warnings.peek().is_some() {
+                return Vec::new();
+            }
+            results
         }
 
         fn into_wit(value: Value) -> wit::Value {
@@ -249,28 +316,7 @@ macro_rules! wit_conversions {
             }
         }
 
-        pub fn prediction(prediction: wit::Prediction) -> ModelPrediction {
-            ModelPrediction {
-                outputs: prediction.outputs.into_iter().map(value).collect(),
-                category: prediction
-                    .category
-                    .and_then(|index| usize::try_from(index).ok()),
-                confidence: prediction.confidence,
-                contributions: prediction.contributions,
-                linear_predictor: prediction.linear_predictor,
-                reference_value: prediction.reference_value,
-                warnings: prediction
-                    .warnings
-                    .into_iter()
-                    .map(|warning| ModelWarning {
-                        code: warning.code,
-                        message: warning.message,
-                    })
-                    .collect(),
-            }
-        }
-
-        pub fn field_errors(errors: Vec<wit::FieldError>) -> Vec<ModelFieldError> {
+        fn field_errors(errors: Vec<wit::FieldError>) -> Vec<ModelFieldError> {
             errors
                 .into_iter()
                 .map(|error| ModelFieldError {
@@ -278,12 +324,6 @@ macro_rules! wit_conversions {
                     message: error.message,
                 })
                 .collect()
-        }
-
-        pub fn predict_result(
-            result: Result<wit::Prediction, Vec<wit::FieldError>>,
-        ) -> PredictResult {
-            result.map(prediction).map_err(field_errors)
         }
     };
 }

@@ -418,21 +418,62 @@ def test_a_non_finite_number_is_refused(model):
     ]
 
 
+def wave_batch(model: str, patients: list[dict]) -> str:
+    """The JSON patients as one WAVE `patient-batch`: each patient's row of `option<value>`s
+    (as `wave_patient` writes it), one after the other, and the names the model does not
+    declare with their patient's position."""
+    features = feature_names(model)
+    values, not_declared = [], []
+    for row, patient in enumerate(patients):
+        values += [f"some({wave_value(patient[name])})" if patient.get(name) is not None
+                   else "none" for name in features]
+        not_declared += [f"({row}, {json.dumps(name)})" for name, value in patient.items()
+                         if value is not None and name not in features]
+    return (f"{{count: {len(patients)}, values: [{', '.join(values)}], "
+            f"not-declared: [{', '.join(not_declared)}]}}")
+
+
+def batch_answers(model: str, count: int, table: dict) -> list:
+    """`batch-predictions` read back as one `predict` answer per patient: a refused patient's
+    errors, or the scored patient's next row of each column and its warnings."""
+    declared = info(model)
+    width = len(declared["outputs"])
+    factors = len(declared.get("explanation", {}).get("factors", []))
+    refused = {int(refusal["patient"]): refusal["errors"] for refusal in table["refused"]}
+    rows = iter(table["scored"])
+    answers, row = [], 0
+    for patient in range(count):
+        if patient in refused:
+            answers.append(("err", refused[patient]))
+            continue
+        answers.append(("ok", {
+            **next(rows),
+            "outputs": table["outputs"][row * width:(row + 1) * width],
+            "contributions": table["contributions"][row * factors:(row + 1) * factors],
+            "warnings": [warning for sent_for, warning in table["warnings"]
+                         if int(sent_for) == patient],
+        }))
+        row += 1
+    assert next(rows, None) is None, "more rows than scored patients"
+    return answers
+
+
 @pytest.mark.parametrize("model", MODELS)
-def test_a_batch_is_one_call_answering_each_patient_in_order(model):
-    patients = [{**PREVENT_EXAMPLE, "sex": "male"}, {"age": 55}, {**PREVENT_EXAMPLE, "sex": "female"}]
-    call = "predict-batch([" + ", ".join(wave_patient(model, p) for p in patients) + "])"
-    results = invoke(model, call)
+def test_a_batch_is_one_call_answering_each_patient_as_predict_does(model):
+    patients = [{**PREVENT_EXAMPLE, "sex": "male"}, {"age": 55},
+                {**PREVENT_EXAMPLE, "sex": "female", "some_other_models_flag": True},
+                {**PREVENT_EXAMPLE, "sex": "female", "age": 101}]
+    table = invoke(model, f"predict-batch({wave_batch(model, patients)})")
     singles = invoke_all([(model, f"predict({wave_patient(model, p)})") for p in patients])
-    assert [kind for kind, _ in results] == [kind for kind, _ in singles]
-    assert results == singles
+    assert [kind for kind, _ in singles] == ["ok", "err", "ok", "err"]
+    assert batch_answers(model, len(patients), table) == singles
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
 def test_a_model_component_fits_one_page_and_one_prediction_never_grows_it(model):
     """The instance budget (docs/design/model-wiring.md): one initial 64 KiB page (a 16 KiB
     stack, the data and the allocator's arena), and a prediction that never grows memory: with
-    memory capped at that page, `predict` still answers."""
+    memory capped at that page, `predict-batch` with one patient and `predict` still answer."""
     text = subprocess.run(["wasm-tools", "print", str(component(model))], check=True,
                           capture_output=True, text=True, timeout=60).stdout
     memories = re.findall(r"\(memory \(;\d+;\) (\d+)\)", text)
@@ -440,12 +481,17 @@ def test_a_model_component_fits_one_page_and_one_prediction_never_grows_it(model
     patient = {"pce-2013": {**PCE_EXAMPLE, "sex": "male", "race": "white"},
                "prevent-2023": {**PREVENT_EXAMPLE, "sex": "male"},
                "kfre-2016": {"age": 63, "sex": "female", "egfr": 45, "urine_acr": 30}}[model]
-    out = subprocess.run(
-        [WASMTIME, "run", "-W", "max-memory-size=65536", "--invoke",
-         f"predict({wave_patient(model, patient)})",
-         str(component(model))],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    kind, _ = parse_wave(out.stdout)
-    assert kind == "ok"
+    # One patient as the API sends it (a batch of one), and alone.
+    answers = []
+    for call in (f"predict-batch({wave_batch(model, [patient])})",
+                 f"predict({wave_patient(model, patient)})"):
+        out = subprocess.run(
+            [WASMTIME, "run", "-W", "max-memory-size=65536", "--invoke", call,
+             str(component(model))],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        answers.append(parse_wave(out.stdout))
+    as_batch, alone = answers
+    assert len(as_batch["scored"]) == 1 and not as_batch["refused"]
+    assert alone[0] == "ok"

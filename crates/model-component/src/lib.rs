@@ -1,5 +1,5 @@
 //! A risk model as a capability-free WebAssembly component behind the general model contract
-//! `healthcare:model/model@4.0.0` (`wit/model.wit`).
+//! `healthcare:model/model@5.0.0` (`wit/model.wit`).
 //!
 //! This crate holds the bindings of the world `tabular-model`, the conversions between the WIT
 //! types and the pure [`risk_models`] crate, and [`model_component!`], which turns a crate into
@@ -30,7 +30,9 @@ mod arena;
 mod fhir;
 
 use risk_models::description::{Categories, FeatureKind, OutputKind};
-use risk_models::{FieldError, FieldProblem, FieldValue, TabularModel, TabularPrediction};
+use risk_models::{
+    FieldError, FieldProblem, FieldValue, TabularModel, TabularPrediction, TabularWarning,
+};
 
 /// The names behind the contract's positions: a patient's values and a prediction's outputs,
 /// category and contributions cross as indices into these lists, which `info()` declares.
@@ -72,8 +74,8 @@ pub fn predict(
     positions: &Positions,
     patient: &wit::Patient,
 ) -> Result<wit::Prediction, Vec<wit::FieldError>> {
-    let Some(given) = given(positions, patient) else {
-        return Err(vec![wrong_call(positions, patient)]);
+    let Some(given) = given(positions, &patient.values) else {
+        return Err(vec![wrong_call(positions, patient.values.len())]);
     };
     let not_declared: Vec<&str> = patient.not_declared.iter().map(String::as_str).collect();
     model
@@ -82,31 +84,105 @@ pub fn predict(
         .map_err(|errors| errors.0.iter().map(field_error).collect())
 }
 
-/// One prediction per patient, in order: the batch form of [`predict`].
+/// Every patient of a batch, each answered exactly as [`predict`] answers it alone, written
+/// into the batch's columns (`batch-predictions` in `wit/model.wit`).
 pub fn predict_batch(
     model: &dyn TabularModel,
     positions: &Positions,
-    patients: &[wit::Patient],
-) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
-    patients
-        .iter()
-        .map(|patient| predict(model, positions, patient))
-        .collect()
+    batch: &wit::PatientBatch,
+) -> wit::BatchPredictions {
+    let mut columns = Columns::default();
+    let features = positions.features.len();
+    let rows = usize::try_from(batch.count).unwrap_or(usize::MAX);
+    if rows.checked_mul(features) != Some(batch.values.len()) {
+        for patient in 0..batch.count {
+            let errors = vec![wrong_call(positions, batch.values.len())];
+            columns.0.refused.push(wit::Refusal { patient, errors });
+        }
+        return columns.0;
+    }
+    for (patient, values) in (0..batch.count).zip(batch.values.chunks(features.max(1))) {
+        // Usually none: only a client's names another model declares.
+        let not_declared: Vec<&str> = batch
+            .not_declared
+            .iter()
+            .filter(|(sent_by, _)| *sent_by == patient)
+            .map(|(_, name)| name.as_str())
+            .collect();
+        let answer = match given(positions, values) {
+            Some(given) => model.predict_declared(&given, &not_declared),
+            None => {
+                let errors = vec![wrong_call(positions, values.len())];
+                columns.0.refused.push(wit::Refusal { patient, errors });
+                continue;
+            }
+        };
+        match answer {
+            Ok(prediction) => columns.push(positions, patient, &prediction),
+            Err(errors) => columns.0.refused.push(wit::Refusal {
+                patient,
+                errors: errors.0.iter().map(field_error).collect(),
+            }),
+        }
+    }
+    columns.0
 }
 
-/// The WIT patient as the domain's named values (the declared features given); `None` when it
-/// does not hold one entry per declared feature.
+/// A batch's answer being written, one scored patient after another.
+struct Columns(wit::BatchPredictions);
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns(wit::BatchPredictions {
+            refused: Vec::new(),
+            scored: Vec::new(),
+            outputs: Vec::new(),
+            contributions: Vec::new(),
+            warnings: Vec::new(),
+        })
+    }
+}
+
+impl Columns {
+    /// Appends the row of the scored patient at `patient`, placed as [`prediction`] places it;
+    /// a model with an explanation has a whole row of contributions for every patient (NaN
+    /// for a factor it did not value), so that the rows stay aligned.
+    fn push(&mut self, positions: &Positions, patient: u32, prediction: &TabularPrediction) {
+        let columns = &mut self.0;
+        columns
+            .outputs
+            .extend(placed(&positions.outputs, &prediction.outputs).map(wit::Value::Number));
+        columns.scored.push(wit::Scored {
+            category: category(positions, prediction),
+            confidence: prediction.confidence,
+            linear_predictor: prediction.explanation.map(|(lp, _)| lp),
+            reference_value: prediction.explanation.map(|(_, reference)| reference),
+        });
+        columns
+            .contributions
+            .extend(placed(&positions.factors, &prediction.contributions));
+        columns.warnings.extend(
+            prediction
+                .warnings
+                .iter()
+                .map(|warning| (patient, self::warning(warning))),
+        );
+    }
+}
+
+/// The WIT patient's values as the domain's named values (the declared features given);
+/// `None` when there is not one value per declared feature.
 pub fn given<'p>(
     positions: &Positions,
-    patient: &'p wit::Patient,
+    values: &'p [Option<wit::Value>],
 ) -> Option<Vec<(&'static str, FieldValue<'p>)>> {
-    if patient.values.len() != positions.features.len() {
+    if values.len() != positions.features.len() {
         return None;
     }
     let given = positions
         .features
         .iter()
-        .zip(&patient.values)
+        .zip(values)
         .filter_map(|(name, value)| {
             let value = match value.as_ref()? {
                 wit::Value::Number(number) => FieldValue::Number(*number),
@@ -120,13 +196,12 @@ pub fn given<'p>(
 }
 
 /// The error for a patient of the wrong length: a caller's bug, never a client's.
-fn wrong_call(positions: &Positions, patient: &wit::Patient) -> wit::FieldError {
+fn wrong_call(positions: &Positions, values: usize) -> wit::FieldError {
     wit::FieldError {
         feature: String::new(),
         problem: wit::FieldProblem::WrongType,
         message: format!(
-            "the call gave {} values for the model's {} features",
-            patient.values.len(),
+            "the call gave {values} values for the model's {} features",
             positions.features.len()
         ),
     }
@@ -138,49 +213,53 @@ fn position(names: &[&str], name: &str) -> Option<usize> {
     names.iter().position(|known| *known == name)
 }
 
-/// The prediction in the contract's positions. A value the description does not place (a
-/// model contradicting its own description, which the tests rule out for the built-in models)
+/// `values` (named) in the order of `names`. A value the description does not place (a model
+/// contradicting its own description, which the tests rule out for the built-in models)
 /// crosses as NaN, which the API shows as `null`, never under another name.
+fn placed<'a>(
+    names: &'a [&'static str],
+    values: &'a [(&'static str, f64)],
+) -> impl Iterator<Item = f64> + 'a {
+    names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| match values.get(index) {
+            // The usual case: the model gives its values in its declared order.
+            Some((given, value)) if given == name => *value,
+            _ => values
+                .iter()
+                .find(|(given, _)| given == name)
+                .map_or(f64::NAN, |(_, value)| *value),
+        })
+}
+
+fn category(positions: &Positions, prediction: &TabularPrediction) -> Option<u32> {
+    prediction
+        .category
+        .and_then(|name| position(&positions.categories, name))
+        .and_then(|index| u32::try_from(index).ok())
+}
+
+fn warning(warning: &TabularWarning) -> wit::Warning {
+    wit::Warning {
+        code: warning.code.into(),
+        message: warning.message.clone(),
+    }
+}
+
+/// The prediction in the contract's positions.
 pub fn prediction(positions: &Positions, prediction: &TabularPrediction) -> wit::Prediction {
-    let placed = |names: &[&'static str], values: &[(&'static str, f64)]| -> Vec<f64> {
-        names
-            .iter()
-            .enumerate()
-            .map(|(index, name)| match values.get(index) {
-                // The usual case: the model gives its values in its declared order.
-                Some((given, value)) if given == name => *value,
-                _ => values
-                    .iter()
-                    .find(|(given, _)| given == name)
-                    .map_or(f64::NAN, |(_, value)| *value),
-            })
-            .collect()
-    };
     wit::Prediction {
         outputs: placed(&positions.outputs, &prediction.outputs)
-            .into_iter()
             .map(wit::Value::Number)
             .collect(),
-        category: prediction
-            .category
-            .and_then(|name| position(&positions.categories, name))
-            .and_then(|index| u32::try_from(index).ok()),
+        category: category(positions, prediction),
         confidence: prediction.confidence,
-        contributions: if prediction.contributions.is_empty() {
-            Vec::new()
-        } else {
-            placed(&positions.factors, &prediction.contributions)
-        },
+        // Empty without an explanation (no factors); otherwise a whole row, as in a batch.
+        contributions: placed(&positions.factors, &prediction.contributions).collect(),
         linear_predictor: prediction.explanation.map(|(lp, _)| lp),
         reference_value: prediction.explanation.map(|(_, reference)| reference),
-        warnings: prediction
-            .warnings
-            .iter()
-            .map(|warning| wit::Warning {
-                code: warning.code.into(),
-                message: warning.message.clone(),
-            })
-            .collect(),
+        warnings: prediction.warnings.iter().map(warning).collect(),
     }
 }
 
@@ -354,9 +433,7 @@ macro_rules! model_component {
                     $crate::predict(&$model, positions(), &patient)
                 }
 
-                fn predict_batch(
-                    patients: Vec<wit::Patient>,
-                ) -> Vec<Result<wit::Prediction, Vec<wit::FieldError>>> {
+                fn predict_batch(patients: wit::PatientBatch) -> wit::BatchPredictions {
                     $crate::predict_batch(&$model, positions(), &patients)
                 }
             }

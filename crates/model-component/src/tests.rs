@@ -104,7 +104,7 @@ fn the_wit_patient_becomes_the_same_named_values() {
     let patient = wit_patient(&Model::Pce2013, &named);
     assert_eq!(patient.not_declared, ["on_statin"]);
     let positions = Positions::of(&Model::Pce2013);
-    let given = given(&positions, &patient).unwrap();
+    let given = given(&positions, &patient.values).unwrap();
     assert_eq!(given.len(), 10);
     assert_eq!(given[0], ("age", FieldValue::Number(55.0)));
     assert_eq!(given[1], ("sex", FieldValue::Text("female")));
@@ -117,7 +117,7 @@ fn a_patient_of_another_length_is_refused_as_a_wrong_call() {
     let declared = patient.values.len();
     patient.values.pop();
     let positions = Positions::of(&Model::Pce2013);
-    assert!(given(&positions, &patient).is_none());
+    assert!(given(&positions, &patient.values).is_none());
     let errors = predict(&Model::Pce2013, &positions, &patient).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].feature, "");
@@ -393,18 +393,110 @@ fn a_non_finite_number_or_a_wrong_kind_is_refused_before_validation() {
     assert_eq!(errors[0].message, "age must be a finite number");
 }
 
+/// The patients as one `patient-batch`, one row each.
+fn wit_batch(model: &dyn TabularModel, patients: &[Named]) -> wit::PatientBatch {
+    let mut batch = wit::PatientBatch {
+        count: patients.len() as u32,
+        values: Vec::new(),
+        not_declared: Vec::new(),
+    };
+    for (row, named) in patients.iter().enumerate() {
+        let patient = wit_patient(model, named);
+        batch.values.extend(patient.values);
+        let names = patient.not_declared.into_iter();
+        batch
+            .not_declared
+            .extend(names.map(|name| (row as u32, name)));
+    }
+    batch
+}
+
+/// Patient `patient`'s answer read back from the batch's columns (`rows_before`: how many
+/// patients before it were scored).
+fn batch_answer(
+    batch: &wit::BatchPredictions,
+    patient: u32,
+    rows_before: usize,
+    outputs: usize,
+    factors: usize,
+) -> Result<wit::Prediction, Vec<wit::FieldError>> {
+    if let Some(refusal) = batch.refused.iter().find(|r| r.patient == patient) {
+        return Err(refusal.errors.clone());
+    }
+    let row = rows_before;
+    Ok(wit::Prediction {
+        outputs: batch.outputs[row * outputs..(row + 1) * outputs].to_vec(),
+        category: batch.scored[row].category,
+        confidence: batch.scored[row].confidence,
+        contributions: batch.contributions[row * factors..(row + 1) * factors].to_vec(),
+        linear_predictor: batch.scored[row].linear_predictor,
+        reference_value: batch.scored[row].reference_value,
+        warnings: (batch.warnings.iter())
+            .filter(|(sent_for, _)| *sent_for == patient)
+            .map(|(_, warning)| warning.clone())
+            .collect(),
+    })
+}
+
 #[test]
-fn a_batch_answers_each_patient_in_order() {
-    let good = pce_example("male", "white");
-    let bad = without(good.clone(), "age");
-    let patients: Vec<wit::Patient> = [good.clone(), bad, good]
-        .iter()
-        .map(|named| wit_patient(&Model::Pce2013, named))
+fn a_batch_answers_each_patient_as_it_is_answered_alone() {
+    let prevent = with(
+        pce_example("female", "white"),
+        vec![number("egfr", 90.0), boolean("on_statin", true)],
+    );
+    let kfre = vec![
+        number("age", 63.0),
+        choice("sex", "female"),
+        number("egfr", 45.0),
+        number("urine_acr", 30.0),
+    ];
+    let examples: [(&dyn TabularModel, Named); 3] = [
+        (&Model::Pce2013, pce_example("male", "white")),
+        (&Model::Prevent2023, prevent),
+        (&Kfre, kfre),
+    ];
+    for (model, example) in examples {
+        // Scored, refused, scored with another model's name and a warning, scored.
+        let patients = [
+            example.clone(),
+            without(example.clone(), "age"),
+            with(
+                example.clone(),
+                vec![boolean("some_other_models_flag", true)],
+            ),
+            example.clone(),
+        ];
+        let positions = Positions::of(model);
+        let batch = predict_batch(model, &positions, &wit_batch(model, &patients));
+        assert_eq!(batch.refused.len(), 1, "{}", model.name());
+        assert_eq!(batch.refused[0].patient, 1);
+        let mut rows_before = 0;
+        for (index, named) in patients.iter().enumerate() {
+            let alone = call(model, named);
+            let (outputs, factors) = (positions.outputs.len(), positions.factors.len());
+            let answer = batch_answer(&batch, index as u32, rows_before, outputs, factors);
+            assert_eq!(answer, alone, "{} patient {index}", model.name());
+            rows_before += usize::from(alone.is_ok());
+        }
+        assert_eq!(batch.warnings.iter().filter(|(p, _)| *p == 2).count(), {
+            let alone = call(model, &patients[2]).expect("scored");
+            alone.warnings.len()
+        });
+    }
+}
+
+#[test]
+fn a_batch_of_the_wrong_width_refuses_every_patient_as_a_wrong_call() {
+    let positions = Positions::of(&Model::Pce2013);
+    let patient = pce_example("male", "white");
+    let mut batch = wit_batch(&Model::Pce2013, &[patient.clone(), patient]);
+    batch.values.pop();
+    let answer = predict_batch(&Model::Pce2013, &positions, &batch);
+    let refused: Vec<(u32, &str)> = (answer.refused.iter())
+        .map(|refusal| (refusal.patient, refusal.errors[0].feature.as_str()))
         .collect();
-    let results = predict_batch(&Model::Pce2013, &Positions::of(&Model::Pce2013), &patients);
-    let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
-    assert_eq!(ok, [true, false, true]);
-    assert_eq!(results[0], results[2]);
+    assert_eq!(refused, [(0, ""), (1, "")]);
+    assert!(answer.outputs.is_empty() && answer.scored.is_empty());
 }
 
 #[test]
