@@ -94,14 +94,17 @@ pub fn predict_batch(
     let mut columns = Columns::default();
     let features = positions.features.len();
     let rows = usize::try_from(batch.count).unwrap_or(usize::MAX);
-    if rows.checked_mul(features) != Some(batch.values.len()) {
-        for patient in 0..batch.count {
-            let errors = vec![wrong_call(positions, batch.values.len())];
+    let table = rows.checked_mul(features) == Some(batch.values.len());
+    for (row, patient) in (0..batch.count).enumerate() {
+        // Every row, or none: a table of the wrong width is the caller's bug for every patient.
+        let values = table
+            .then(|| batch.values.get(row * features..(row + 1) * features))
+            .flatten();
+        let Some(values) = values else {
+            let errors = vec![wrong_width(positions, batch)];
             columns.0.refused.push(wit::Refusal { patient, errors });
-        }
-        return columns.0;
-    }
-    for (patient, values) in (0..batch.count).zip(batch.values.chunks(features.max(1))) {
+            continue;
+        };
         // Usually none: only a client's names another model declares.
         let not_declared: Vec<&str> = batch
             .not_declared
@@ -202,6 +205,20 @@ fn wrong_call(positions: &Positions, values: usize) -> wit::FieldError {
         problem: wit::FieldProblem::WrongType,
         message: format!(
             "the call gave {values} values for the model's {} features",
+            positions.features.len()
+        ),
+    }
+}
+
+/// The error for every patient of a batch whose values are not one row per patient.
+fn wrong_width(positions: &Positions, batch: &wit::PatientBatch) -> wit::FieldError {
+    wit::FieldError {
+        feature: String::new(),
+        problem: wit::FieldProblem::WrongType,
+        message: format!(
+            "the call gave {} values for {} patients of the model's {} features",
+            batch.values.len(),
+            batch.count,
             positions.features.len()
         ),
     }

@@ -496,6 +496,10 @@ fn a_batch_of_the_wrong_width_refuses_every_patient_as_a_wrong_call() {
         .map(|refusal| (refusal.patient, refusal.errors[0].feature.as_str()))
         .collect();
     assert_eq!(refused, [(0, ""), (1, "")]);
+    assert_eq!(
+        answer.refused[0].errors[0].message,
+        "the call gave 19 values for 2 patients of the model's 10 features"
+    );
     assert!(answer.outputs.is_empty() && answer.scored.is_empty());
 }
 
