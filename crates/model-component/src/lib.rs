@@ -74,13 +74,25 @@ pub fn predict(
     positions: &Positions,
     patient: &wit::Patient,
 ) -> Result<wit::Prediction, Vec<wit::FieldError>> {
-    let Some(given) = given(positions, &patient.values) else {
-        return Err(vec![wrong_call(positions, patient.values.len())]);
-    };
     let not_declared: Vec<&str> = patient.not_declared.iter().map(String::as_str).collect();
-    model
-        .predict_declared(&given, &not_declared)
+    answer(model, positions, &patient.values, &not_declared)
         .map(|prediction| self::prediction(positions, &prediction))
+}
+
+/// What the model answers for one patient's values (a row of the wrong length is the
+/// caller's bug) and the names of other models' features sent with them: the shared core of
+/// [`predict`] and [`predict_batch`].
+fn answer(
+    model: &dyn TabularModel,
+    positions: &Positions,
+    values: &[Option<wit::Value>],
+    not_declared: &[&str],
+) -> Result<TabularPrediction, Vec<wit::FieldError>> {
+    let Some(given) = given(positions, values) else {
+        return Err(vec![wrong_call(positions, values.len())]);
+    };
+    model
+        .predict_declared(&given, not_declared)
         .map_err(|errors| errors.0.iter().map(field_error).collect())
 }
 
@@ -95,6 +107,7 @@ pub fn predict_batch(
     let features = positions.features.len();
     let rows = usize::try_from(batch.count).unwrap_or(usize::MAX);
     let table = rows.checked_mul(features) == Some(batch.values.len());
+    let in_batch_order = batch.not_declared.is_sorted_by_key(|(patient, _)| *patient);
     for (row, patient) in (0..batch.count).enumerate() {
         // Every row, or none: a table of the wrong width is the caller's bug for every patient.
         let values = table
@@ -105,30 +118,31 @@ pub fn predict_batch(
             columns.0.refused.push(wit::Refusal { patient, errors });
             continue;
         };
-        // Usually none: only a client's names another model declares.
-        let not_declared: Vec<&str> = batch
-            .not_declared
-            .iter()
-            .filter(|(sent_by, _)| *sent_by == patient)
-            .map(|(_, name)| name.as_str())
-            .collect();
-        let answer = match given(positions, values) {
-            Some(given) => model.predict_declared(&given, &not_declared),
-            None => {
-                let errors = vec![wrong_call(positions, values.len())];
-                columns.0.refused.push(wit::Refusal { patient, errors });
-                continue;
-            }
-        };
-        match answer {
+        let not_declared = not_declared_by(&batch.not_declared, in_batch_order, patient);
+        match answer(model, positions, values, &not_declared) {
             Ok(prediction) => columns.push(positions, patient, &prediction),
-            Err(errors) => columns.0.refused.push(wit::Refusal {
-                patient,
-                errors: errors.0.iter().map(field_error).collect(),
-            }),
+            Err(errors) => columns.0.refused.push(wit::Refusal { patient, errors }),
         }
     }
     columns.0
+}
+
+/// The names of other models' features sent with `patient`. A client that sends every
+/// patient with a field of another model gives one per patient, so in batch order (as the
+/// contract asks) they are found by binary search rather than a pass over all of them per
+/// patient; in any other order, by that pass.
+fn not_declared_by(names: &[(u32, String)], in_batch_order: bool, patient: u32) -> Vec<&str> {
+    let from = if in_batch_order {
+        names.partition_point(|(sent_by, _)| *sent_by < patient)
+    } else {
+        0
+    };
+    names[from..]
+        .iter()
+        .take_while(|(sent_by, _)| !in_batch_order || *sent_by == patient)
+        .filter(|(sent_by, _)| *sent_by == patient)
+        .map(|(_, name)| name.as_str())
+        .collect()
 }
 
 /// A batch's answer being written, one scored patient after another.

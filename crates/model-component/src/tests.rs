@@ -566,3 +566,33 @@ fn info_is_the_models_description() {
     assert!(!statin.required);
     assert!(matches!(statin.kind, wit::FeatureKind::Boolean(_)));
 }
+
+#[test]
+fn a_batchs_other_names_reach_their_patients_in_any_order() {
+    let positions = Positions::of(&Model::Pce2013);
+    let patients = [
+        with(
+            pce_example("male", "white"),
+            vec![boolean("on_statin", true)],
+        ),
+        pce_example("female", "white"),
+        with(pce_example("male", "white"), vec![number("egfr", 60.0)]),
+    ];
+    let in_order = wit_batch(&Model::Pce2013, &patients);
+    let mut reversed = in_order.clone();
+    reversed.not_declared.reverse();
+    for batch in [in_order, reversed] {
+        let answer = predict_batch(&Model::Pce2013, &positions, &batch);
+        let warned: Vec<(u32, &str)> = (answer.warnings.iter())
+            .filter(|(_, warning)| warning.code == "field_not_used")
+            .map(|(patient, warning)| (*patient, warning.message.as_str()))
+            .collect();
+        assert_eq!(
+            warned,
+            [
+                (0, "on_statin is not used by pce-2013 and was ignored"),
+                (2, "egfr is not used by pce-2013 and was ignored"),
+            ]
+        );
+    }
+}
