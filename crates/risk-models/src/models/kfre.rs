@@ -30,6 +30,7 @@ use crate::spec::Range;
 use crate::tabular::{not_used, TabularModel, TabularPrediction, TabularWarning};
 use crate::value::UnitConversion;
 use fhir_record::FhirSource;
+use std::sync::OnceLock;
 
 /// The 4-variable KFRE with the North American and non-North American calibrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,14 @@ fn required(
     }
 }
 
-fn description() -> ModelDescription {
+/// The description, built once per instance (the runtime makes one per request): every
+/// prediction validates against it, each patient of a batch included.
+fn description() -> &'static ModelDescription {
+    static DESCRIPTION: OnceLock<ModelDescription> = OnceLock::new();
+    DESCRIPTION.get_or_init(build_description)
+}
+
+fn build_description() -> ModelDescription {
     ModelDescription {
         name: NAME,
         version: "1.0.0",
@@ -240,15 +248,14 @@ impl TabularModel for Kfre {
     }
 
     fn describe(&self) -> ModelDescription {
-        description()
+        description().clone()
     }
 
     fn predict_features(
         &self,
         given: &[(&str, FieldValue<'_>)],
     ) -> Result<TabularPrediction, ValidationErrors> {
-        let description = description();
-        let features = validate_features(&description, given)?;
+        let features = validate_features(description(), given)?;
         let (x, contributions) = linear_predictor(&features)?;
         let region = features.choice("region");
         let calibration = match region {
