@@ -7,6 +7,7 @@
 #
 #   scripts/bench-models.sh build         # every server below, into $BENCH_WORK (default
 #                                         # /tmp/bench-models); `build-after`: the AFTER ones only
+#   scripts/bench-models.sh build-noline  # hello, line and noline (below)
 #   scripts/bench-models.sh throughput    # wrk -t1 -c16, one patient per request, RUNS servers,
 #                                         # ROUNDS rounds alternating (scripts/bench-wiring.sh)
 #   scripts/bench-models.sh batch         # POST /predict with 1000 patients, BATCH_RUNS servers
@@ -22,6 +23,9 @@
 #                 and the docs component)
 #   after-1, after-4, after-8   AFTER with 1, 4, 8 models: pce-2013 and copies of it, listed in
 #                 spin.toml (a copy of the project each, built by scripts/build.sh)
+#   line, noline  the committed API with its models alone at every path (as after-N), and the
+#                 same without the line /predict writes to stdout for the metrics sidecar
+#                 (src/telemetry.rs): what per-model /predict metrics cost
 #   python/app    the original service (bench/original/app.py: FastAPI + uvicorn, one worker)
 #
 # Knobs: BENCH_WORK, BEFORE_COMMIT, and scripts/bench-wiring.sh's (ROUNDS, WRK_DURATION,
@@ -100,6 +104,37 @@ build_after_all() {
   done
 }
 
+# hello, the committed API (line) and the same without the served-model line (noline: a copy
+# of the project whose src/spin_entry.rs writes no line, built by scripts/build.sh).
+build_noline() {
+  local copy="$WORK/noline" release=target/wasm32-wasip2/release
+  say "hello, and AFTER ($(git rev-parse --short HEAD)) with and without the served-model line"
+  scripts/build.sh api >"$WORK/build-line.log" 2>&1
+  cp target/composed/api.wasm "$OUT/line.composed.wasm"
+  api_app line
+  cargo build --quiet --target wasm32-wasip2 --release -p hello-component
+  cp "$release/hello_component.wasm" "$OUT/hello.composed.wasm"
+  api_app hello
+  rm -rf "$copy"
+  mkdir -p "$copy/target"
+  git archive HEAD | tar -x -C "$copy"
+  for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
+    cp -r "$ROOT/target/$artifacts" "$copy/target/"
+  done
+  python3 - "$copy/src/spin_entry.rs" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+line = '        println!("{}", served_model_line(model));\n'
+assert text.count(line) == 1, "src/spin_entry.rs prints the served-model line as bench-models.sh expects"
+open(path, "w").write(text.replace(line, "        let _ = served_model_line(model);\n"))
+PY
+  (cd "$copy" && scripts/build.sh api >"$WORK/build-noline.log" 2>&1)
+  cp "$copy/target/composed/api.wasm" "$OUT/noline.composed.wasm"
+  api_app noline
+  ls -l "$OUT"/{hello,line,noline}.composed.wasm
+}
+
 build() {
   say "BEFORE ($WIRING_COMMIT): hello, the API with its models, and with 1, 4, 8 models"
   # The main build's artifacts as a head start: the dependencies need not compile again.
@@ -117,6 +152,7 @@ build() {
 case "${1:-}" in
   build) build ;;
   build-after) build_after_all ;;
+  build-noline) mkdir -p "$OUT"; build_noline ;;
   throughput)
     RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 wasmtime+tuned/hello wasmtime+tuned/after wasmtime+tuned/after-4 python/app}" \
       scripts/bench-wiring.sh throughput ;;
@@ -125,5 +161,5 @@ case "${1:-}" in
       scripts/bench-wiring.sh batch ;;
   coldstart)
     COLD_APPS="${COLD_APPS:-hello hello-docs current after after-4}" scripts/bench-wiring.sh coldstart ;;
-  *) echo "usage: scripts/bench-models.sh build|throughput|batch|coldstart" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench-models.sh build|build-after|build-noline|throughput|batch|coldstart" >&2; exit 2 ;;
 esac
