@@ -6,6 +6,10 @@
 //! (`exporter/src/served_model.rs`, which reads this exact prefix) counts the request for that
 //! model. The line holds the model's own name, never anything from the request, so no patient
 //! data reaches the logs.
+//!
+//! It is not free: under `spin up` each line goes to Spin's log file and its stderr through
+//! tokio's blocking pool, 25-30 µs of CPU per request (docs/design/model-wiring.md, "The
+//! served-model line"). Only `/predict` writes it; a path that names its model needs none.
 
 /// The start of the line; the sidecar matches it exactly.
 pub const SERVED_MODEL_PREFIX: &str = "model-api served model=";
