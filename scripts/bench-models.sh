@@ -43,17 +43,24 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
 
-# A copy of the committed project listing MODELS (paths) in spin.toml, built with the main
-# build's artifacts as a head start; prints the composed API's path.
-build_after() {
-  local name="$1" copy="$WORK/$1"
-  shift
+# A fresh copy of the committed project at $WORK/NAME, with the main build's artifacts as a
+# head start (the dependencies need not compile again).
+project_copy() {
+  local copy="$WORK/$1"
   rm -rf "$copy"
   mkdir -p "$copy/target"
   git archive HEAD | tar -x -C "$copy"
   for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
     cp -r "$ROOT/target/$artifacts" "$copy/target/"
   done
+}
+
+# A copy of the committed project listing MODELS (paths) in spin.toml, built by
+# scripts/build.sh; its composed API goes to $OUT/NAME.composed.wasm.
+build_after() {
+  local name="$1" copy="$WORK/$1"
+  shift
+  project_copy "$name"
   python3 - "$copy/spin.toml" "$@" <<'PY'
 import re, sys
 path, *models = sys.argv[1:]
@@ -115,12 +122,7 @@ build_noline() {
   cargo build --quiet --target wasm32-wasip2 --release -p hello-component
   cp "$release/hello_component.wasm" "$OUT/hello.composed.wasm"
   api_app hello
-  rm -rf "$copy"
-  mkdir -p "$copy/target"
-  git archive HEAD | tar -x -C "$copy"
-  for artifacts in wasm32-wasip2 wasm32-unknown-unknown release; do
-    cp -r "$ROOT/target/$artifacts" "$copy/target/"
-  done
+  project_copy noline
   python3 - "$copy/src/spin_entry.rs" <<'PY'
 import sys
 path = sys.argv[1]
