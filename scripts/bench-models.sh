@@ -39,6 +39,7 @@ export WIRING_COMMIT="${BEFORE_COMMIT:-1754358}"
 WORK=$WIRING_WORK
 OUT=$WORK/out
 APPS=$WORK/apps
+mkdir -p "$OUT" "$APPS"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
@@ -154,7 +155,7 @@ build() {
 case "${1:-}" in
   build) build ;;
   build-after) build_after_all ;;
-  build-noline) mkdir -p "$OUT"; build_noline ;;
+  build-noline) build_noline ;;
   throughput)
     RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 wasmtime+tuned/hello wasmtime+tuned/after wasmtime+tuned/after-4 python/app}" \
       scripts/bench-wiring.sh throughput ;;
