@@ -8,6 +8,7 @@
 #   scripts/bench-models.sh build         # every server below, into $BENCH_WORK (default
 #                                         # /tmp/bench-models); `build-after`: the AFTER ones only
 #   scripts/bench-models.sh build-noline  # hello, line and noline (below)
+#   scripts/bench-models.sh build-wasip3  # hello-wasip3, wasip3, wasip3-1, wasip3-8 (below)
 #   scripts/bench-models.sh throughput    # wrk -t1 -c16, one patient per request, RUNS servers,
 #                                         # ROUNDS rounds alternating (scripts/bench-wiring.sh)
 #   scripts/bench-models.sh batch         # POST /predict with 1000 patients, BATCH_RUNS servers
@@ -26,6 +27,10 @@
 #   line, noline  the committed API with its models alone at every path (as after-N), and the
 #                 same without the line /predict writes to stdout for the metrics sidecar
 #                 (src/telemetry.rs): what per-model /predict metrics cost
+#   hello-wasip3, wasip3, wasip3-1, wasip3-8   hello and AFTER (with its models, with 1 and 8)
+#                 with a WASIp3 entry point (bench/wasip3/), which Spin 3.6.3 runs with its
+#                 experimental `wasip3-unstable` executor, reusing an instance for many requests;
+#                 Spin only (`wasmtime serve` 48 serves the final WASIp3, not this RC)
 #   python/app    the original service (bench/original/app.py: FastAPI + uvicorn, one worker)
 #
 # Knobs: BENCH_WORK, BEFORE_COMMIT, and scripts/bench-wiring.sh's (ROUNDS, WRK_DURATION,
@@ -56,13 +61,9 @@ project_copy() {
   done
 }
 
-# A copy of the committed project listing MODELS (paths) in spin.toml, built by
-# scripts/build.sh; its composed API goes to $OUT/NAME.composed.wasm.
-build_after() {
-  local name="$1" copy="$WORK/$1"
-  shift
-  project_copy "$name"
-  python3 - "$copy/spin.toml" "$@" <<'PY'
+# list_models SPIN_TOML MODELS...: makes MODELS (paths) the manifest's list of models.
+list_models() {
+  python3 - "$@" <<'PY'
 import re, sys
 path, *models = sys.argv[1:]
 text = open(path).read()
@@ -71,12 +72,24 @@ text, count = re.subn(r"models = \[\n(?:    .*\n)*\]", listed, text, count=1)
 assert count == 1, "spin.toml lists its models as scripts/bench-models.sh expects"
 open(path, "w").write(text)
 PY
+}
+
+# A copy of the committed project listing MODELS (paths) in spin.toml, built by
+# scripts/build.sh; its composed API goes to $OUT/NAME.composed.wasm.
+build_after() {
+  local name="$1" copy="$WORK/$1"
+  shift
+  project_copy "$name"
+  list_models "$copy/spin.toml" "$@"
   (cd "$copy" && scripts/build.sh api >"$WORK/build-$name.log" 2>&1)
   cp "$copy/target/composed/api.wasm" "$OUT/$name.composed.wasm"
 }
 
-# An app serving only the API component at every path.
+# An app serving only the API component at every path; `api_app NAME wasip3` runs it with
+# Spin's WASIp3 executor.
 api_app() {
+  local executor=""
+  [ "${2:-}" = wasip3 ] && executor='executor = { type = "wasip3-unstable" }'
   mkdir -p "$APPS/$1"
   cat >"$APPS/$1/spin.toml" <<TOML
 spin_manifest_version = 2
@@ -86,6 +99,7 @@ version = "1.0.0"
 [[trigger.http]]
 route = "/..."
 component = "api"
+$executor
 [component.api]
 source = "$OUT/$1.composed.wasm"
 allowed_outbound_hosts = []
@@ -138,6 +152,69 @@ PY
   ls -l "$OUT"/{hello,line,noline}.composed.wasm
 }
 
+# hello and the committed API with a WASIp3 entry point (bench/wasip3/), measurement only:
+# spin-sdk 5.2.0's `wasip3-unstable` feature exports wasi:http/handler@0.3.0-rc-2026-01-06,
+# the RC Spin 3.6.3's experimental executor serves. The API's models are its own, then one and
+# eight (pce-2013 and copies), in one copy of the project whose list of models changes.
+build_wasip3() {
+  local hello="$WORK/hello-wasip3-crate" copy="$WORK/wasip3" n i models
+  say "hello and AFTER ($(git rev-parse --short HEAD)) with a WASIp3 entry point"
+  rm -rf "$hello"
+  mkdir -p "$hello/src"
+  cp bench/wasip3/hello.rs "$hello/src/lib.rs"
+  cp Cargo.lock rust-toolchain.toml "$hello/"
+  # The root's release profile, so that only the entry point differs from bench/hello-component.
+  cat >"$hello/Cargo.toml" <<TOML
+[package]
+name = "hello-wasip3"
+version = "1.0.0"
+edition = "2021"
+publish = false
+[lib]
+crate-type = ["cdylib"]
+[dependencies]
+spin-sdk = { version = "=5.2.0", default-features = false, features = ["wasip3-unstable"] }
+$(sed -n '/^\[profile.release\]$/,/^$/p' Cargo.toml)
+[workspace]
+TOML
+  (cd "$hello" && CARGO_TARGET_DIR="$WORK/target" cargo build --quiet --release --target wasm32-wasip2)
+  cp "$WORK/target/wasm32-wasip2/release/hello_wasip3.wasm" "$OUT/hello-wasip3.composed.wasm"
+  api_app hello-wasip3 wasip3
+
+  project_copy wasip3
+  cp bench/wasip3/spin_entry.rs "$copy/src/spin_entry.rs"
+  python3 - "$copy/Cargo.toml" "$copy/scripts/build.sh" <<'PY'
+import sys
+cargo, build = sys.argv[1:]
+def replace(path, old, new):
+    text = open(path).read()
+    assert text.count(old) == 1, f"{path} is not as scripts/bench-models.sh expects: {old!r}"
+    open(path, "w").write(text.replace(old, new))
+replace(cargo, 'spin-sdk = { workspace = true }\n',
+        'spin-sdk = { workspace = true, features = ["wasip3-unstable"] }\n'
+        'http = "1"\nhttp-body-util = "0.1"\nbytes = "1"\n')
+replace(build, 'wasi:http/incoming-handler@0.2.0', 'wasi:http/handler@0.3.0-rc-2026-01-06')
+PY
+  cp "$copy/spin.toml" "$WORK/wasip3.spin.toml"
+  (cd "$copy" && scripts/build.sh api >"$WORK/build-wasip3.log" 2>&1)
+  cp "$copy/target/composed/api.wasm" "$OUT/wasip3.composed.wasm"
+  api_app wasip3 wasip3
+  mkdir -p "$WORK/models"
+  for n in 1 8; do
+    models=("target/components/pce-2013.wasm")
+    for i in $(seq 2 "$n"); do
+      cp "$copy/target/components/pce-2013.wasm" "$WORK/models/pce-2013-copy$i.wasm"
+      models+=("$WORK/models/pce-2013-copy$i.wasm")
+    done
+    cp "$WORK/wasip3.spin.toml" "$copy/spin.toml"
+    list_models "$copy/spin.toml" "${models[@]}"
+    (cd "$copy" && scripts/build.sh api >"$WORK/build-wasip3-$n.log" 2>&1)
+    cp "$copy/target/composed/api.wasm" "$OUT/wasip3-$n.composed.wasm"
+    api_app "wasip3-$n" wasip3
+  done
+  ls -l "$OUT"/{hello-wasip3,wasip3,wasip3-1,wasip3-8}.composed.wasm
+}
+
 build() {
   say "BEFORE ($WIRING_COMMIT): hello, the API with its models, and with 1, 4, 8 models"
   # The main build's artifacts as a head start: the dependencies need not compile again.
@@ -156,6 +233,7 @@ case "${1:-}" in
   build) build ;;
   build-after) build_after_all ;;
   build-noline) build_noline ;;
+  build-wasip3) build_wasip3 ;;
   throughput)
     RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 wasmtime+tuned/hello wasmtime+tuned/after wasmtime+tuned/after-4 python/app}" \
       scripts/bench-wiring.sh throughput ;;
@@ -164,5 +242,5 @@ case "${1:-}" in
       scripts/bench-wiring.sh batch ;;
   coldstart)
     COLD_APPS="${COLD_APPS:-hello hello-docs current after after-4}" scripts/bench-wiring.sh coldstart ;;
-  *) echo "usage: scripts/bench-models.sh build|build-after|build-noline|throughput|batch|coldstart" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench-models.sh build|build-after|build-noline|build-wasip3|throughput|batch|coldstart" >&2; exit 2 ;;
 esac
