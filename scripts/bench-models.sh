@@ -74,6 +74,18 @@ open(path, "w").write(text)
 PY
 }
 
+# pce_copies N SOURCE: sets MODELS to pce-2013 and N-1 copies of SOURCE (its build) in
+# $WORK/models, as spin.toml lists them: N models of which one is called per request.
+pce_copies() {
+  local i
+  MODELS=("target/components/pce-2013.wasm")
+  mkdir -p "$WORK/models"
+  for i in $(seq 2 "$1"); do
+    cp "$2" "$WORK/models/pce-2013-copy$i.wasm"
+    MODELS+=("$WORK/models/pce-2013-copy$i.wasm")
+  done
+}
+
 # A copy of the committed project listing MODELS (paths) in spin.toml, built by
 # scripts/build.sh; its composed API goes to $OUT/NAME.composed.wasm.
 build_after() {
@@ -112,16 +124,11 @@ build_after_all() {
   cp target/composed/api.wasm "$OUT/after.composed.wasm"
   mkdir -p "$APPS/after"
   sed -e "s|\"target/|\"$ROOT/target/|g" spin.toml >"$APPS/after/spin.toml"
-  local n i models
-  mkdir -p "$WORK/models"
+  local n
   for n in 1 4 8; do
-    models=("target/components/pce-2013.wasm")
-    for i in $(seq 2 "$n"); do
-      cp target/components/pce-2013.wasm "$WORK/models/pce-2013-copy$i.wasm"
-      models+=("$WORK/models/pce-2013-copy$i.wasm")
-    done
+    pce_copies "$n" target/components/pce-2013.wasm
     say "AFTER with $n model(s)"
-    build_after "after-$n" "${models[@]}"
+    build_after "after-$n" "${MODELS[@]}"
     api_app "after-$n"
   done
 }
@@ -157,7 +164,7 @@ PY
 # the RC Spin 3.6.3's experimental executor serves. The API's models are its own, then one and
 # eight (pce-2013 and copies), in one copy of the project whose list of models changes.
 build_wasip3() {
-  local hello="$WORK/hello-wasip3-crate" copy="$WORK/wasip3" n i models
+  local hello="$WORK/hello-wasip3-crate" copy="$WORK/wasip3" n
   say "hello and AFTER ($(git rev-parse --short HEAD)) with a WASIp3 entry point"
   rm -rf "$hello"
   mkdir -p "$hello/src"
@@ -199,15 +206,10 @@ PY
   (cd "$copy" && scripts/build.sh api >"$WORK/build-wasip3.log" 2>&1)
   cp "$copy/target/composed/api.wasm" "$OUT/wasip3.composed.wasm"
   api_app wasip3 wasip3
-  mkdir -p "$WORK/models"
   for n in 1 8; do
-    models=("target/components/pce-2013.wasm")
-    for i in $(seq 2 "$n"); do
-      cp "$copy/target/components/pce-2013.wasm" "$WORK/models/pce-2013-copy$i.wasm"
-      models+=("$WORK/models/pce-2013-copy$i.wasm")
-    done
+    pce_copies "$n" "$copy/target/components/pce-2013.wasm"
     cp "$WORK/wasip3.spin.toml" "$copy/spin.toml"
-    list_models "$copy/spin.toml" "${models[@]}"
+    list_models "$copy/spin.toml" "${MODELS[@]}"
     (cd "$copy" && scripts/build.sh api >"$WORK/build-wasip3-$n.log" 2>&1)
     cp "$copy/target/composed/api.wasm" "$OUT/wasip3-$n.composed.wasm"
     api_app "wasip3-$n" wasip3
