@@ -74,6 +74,18 @@ open(path, "w").write(text)
 PY
 }
 
+# replace_once FILE OLD NEW: FILE with its one OLD replaced by NEW; fails if OLD is not there
+# exactly once, so that a copy is never measured unpatched after the project changed.
+replace_once() {
+  python3 - "$@" <<'PY'
+import sys
+path, old, new = sys.argv[1:]
+text = open(path).read()
+assert text.count(old) == 1, f"{path} is not as scripts/bench-models.sh expects: {old!r}"
+open(path, "w").write(text.replace(old, new))
+PY
+}
+
 # pce_copies N SOURCE: sets MODELS to pce-2013 and N-1 copies of SOURCE (its build) in
 # $WORK/models, as spin.toml lists them: N models of which one is called per request.
 pce_copies() {
@@ -145,14 +157,8 @@ build_noline() {
   cp "$release/hello_component.wasm" "$OUT/hello.composed.wasm"
   api_app hello
   project_copy noline
-  python3 - "$copy/src/spin_entry.rs" <<'PY'
-import sys
-path = sys.argv[1]
-text = open(path).read()
-line = '        println!("{}", served_model_line(model));\n'
-assert text.count(line) == 1, "src/spin_entry.rs prints the served-model line as bench-models.sh expects"
-open(path, "w").write(text.replace(line, "        let _ = served_model_line(model);\n"))
-PY
+  replace_once "$copy/src/spin_entry.rs" 'println!("{}", served_model_line(model));' \
+    'let _ = served_model_line(model);'
   (cd "$copy" && scripts/build.sh api >"$WORK/build-noline.log" 2>&1)
   cp "$copy/target/composed/api.wasm" "$OUT/noline.composed.wasm"
   api_app noline
@@ -190,18 +196,10 @@ TOML
 
   project_copy wasip3
   cp bench/wasip3/spin_entry.rs "$copy/src/spin_entry.rs"
-  python3 - "$copy/Cargo.toml" "$copy/scripts/build.sh" <<'PY'
-import sys
-cargo, build = sys.argv[1:]
-def replace(path, old, new):
-    text = open(path).read()
-    assert text.count(old) == 1, f"{path} is not as scripts/bench-models.sh expects: {old!r}"
-    open(path, "w").write(text.replace(old, new))
-replace(cargo, 'spin-sdk = { workspace = true }\n',
-        'spin-sdk = { workspace = true, features = ["wasip3-unstable"] }\n'
-        'http = "1"\nhttp-body-util = "0.1"\nbytes = "1"\n')
-replace(build, 'wasi:http/incoming-handler@0.2.0', 'wasi:http/handler@0.3.0-rc-2026-01-06')
-PY
+  replace_once "$copy/Cargo.toml" $'spin-sdk = { workspace = true }\n' \
+    $'spin-sdk = { workspace = true, features = ["wasip3-unstable"] }\nhttp = "1"\nhttp-body-util = "0.1"\nbytes = "1"\n'
+  replace_once "$copy/scripts/build.sh" 'wasi:http/incoming-handler@0.2.0' \
+    'wasi:http/handler@0.3.0-rc-2026-01-06'
   cp "$copy/spin.toml" "$WORK/wasip3.spin.toml"
   (cd "$copy" && scripts/build.sh api >"$WORK/build-wasip3.log" 2>&1)
   cp "$copy/target/composed/api.wasm" "$OUT/wasip3.composed.wasm"
