@@ -6,26 +6,44 @@
 #   mlserver   Seldon MLServer (PyPI mlserver + mlserver-sklearn: SKLearnModel, predict_proba)
 #   kserve     KServe's Python model server (PyPI kserve: bench/model-servers/kserve_server.py)
 #   spin       this service, the committed build, under the real Spin (`spin up -f spin.toml`)
-# one at a time, each with its defaults (one worker for the Python servers), under wrk -t1 -c16:
-# one patient per request, then 100 per request. Reported per run: requests/s, p50, p99, no
-# response > 399, and the server's resident memory (VmRSS of its whole process tree, after the
-# run). Each request body is the server's own form of the same patients (ours: one tensor per
-# feature; theirs: one [N, 30] tensor).
+# one at a time, each with its defaults (one worker for the Python servers), one patient per
+# request, then 100 per request. Each request body is the server's own form of the same patients
+# (ours: one tensor per feature; theirs: one [N, 30] tensor). Two kinds of run:
 #
-#   scripts/bench-model-servers.sh setup   # the Python servers' virtualenvs in $BENCH_WORK
-#   scripts/bench-model-servers.sh run     # ROUNDS (2) rounds, WRK_DURATION (10s)
-#   BEFORE_MANIFEST=/path/spin.toml scripts/bench-model-servers.sh run
-#                                          # also `spin-before`: another build of this service
-#                                          # (e.g. an earlier commit's), first in each round
+#   run      at saturation: wrk -t1 -c16, as many requests as each server answers. Reported:
+#            requests/s, p50, p99, no response > 399, and the server's resident memory (VmRSS of
+#            its whole process tree, after the run). In this closed loop a request's latency is
+#            mostly its wait behind the other 15 connections', so p99 follows 16 / requests/s.
+#   latency  at the same offered rates for every server: oha -c16 -q RATE with
+#            --latency-correction (each latency counted from when the request was due, so a
+#            server that falls behind is not flattered by sending fewer requests). Reported per
+#            rate: requests/s achieved, p50, p99, p99.9, and anything but a 200. This is the
+#            latency a client sees at a given load, service time plus the queueing that load
+#            causes on that server. Needs oha on PATH (cargo install oha@1.16.0 --locked).
+#
+#   scripts/bench-model-servers.sh setup     # the Python servers' virtualenvs in $BENCH_WORK
+#   scripts/bench-model-servers.sh run       # ROUNDS (2) rounds, WRK_DURATION (10s)
+#   scripts/bench-model-servers.sh latency   # ROUNDS rounds, RATES ("100 250 500") requests/s,
+#                                            # each for WRK_DURATION
+#   BEFORE_MANIFEST=/path/spin.toml scripts/bench-model-servers.sh run|latency
+#                                            # also `spin-before`: another build of this service
+#                                            # (e.g. an earlier commit's), first in each round
+#   FLOOR_MANIFEST=/path/spin.toml scripts/bench-model-servers.sh run|latency
+#                                            # also `hello`: the hello floor (an app that reads
+#                                            # the body and answers 200, e.g. the one
+#                                            # scripts/bench-models.sh builds), sent our bodies:
+#                                            # what Spin itself costs at the same load
 #
 # BENCH_WORK defaults to /tmp/bench-servers. The service must be built (scripts/build.sh) and
-# .venv must exist (scripts/setup.sh test). Results: $BENCH_WORK/results-*.tsv.
+# .venv must exist (scripts/setup.sh test). Results: $BENCH_WORK/results-*.tsv (run) and
+# $BENCH_WORK/latency-*.tsv (latency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK="${BENCH_WORK:-/tmp/bench-servers}"
 ROUNDS="${ROUNDS:-2}"
 DURATION="${WRK_DURATION:-10s}"
+RATES="${RATES:-100 250 500}"
 MLSERVER_VERSION="1.7.1"
 KSERVE_VERSION="0.21.0"
 SKLEARN_VERSION="1.9.1"
@@ -83,6 +101,7 @@ start() { # server -> SERVER_PID, PORT
   case "$1" in
     spin) spin up -f "$ROOT/spin.toml" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
     spin-before) spin up -f "$BEFORE_MANIFEST" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
+    hello) spin up -f "$FLOOR_MANIFEST" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
     mlserver)
       cat >"$WORK/mlserver-models/settings.json" <<JSON
 {"http_port": $PORT, "grpc_port": $(free_port), "metrics_port": $(free_port), "debug": false}
@@ -113,45 +132,108 @@ rss_mib() {
     awk '{s += $1} END {printf "%.1f", s / 1024}'
 }
 
-run() {
-  prepare
-  local results="$WORK/results-$(date -u +%Y%m%dT%H%M%S).tsv" round server n status line
-  say "spin $(spin --version | cut -d' ' -f2), MLServer $MLSERVER_VERSION, KServe $KSERVE_VERSION; wrk -t1 -c16 -d$DURATION -> $results"
+URL_PATH=/v2/models/breast-cancer-lr/infer
+
+# Every server of every round started once, checked with one request per body size (200; the
+# probabilities within 1e-5 of onnxruntime are tests/integration/test_onnx_models.py's
+# business), then `$1 SERVER PATIENTS BODY` measured for 1 and 100 patients.
+each_server() {
+  local measure=$1 round server n body status
   for round in $(seq 1 "$ROUNDS"); do
-    for server in ${BEFORE_MANIFEST:+spin-before} spin mlserver kserve; do
+    for server in ${FLOOR_MANIFEST:+hello} ${BEFORE_MANIFEST:+spin-before} spin mlserver kserve; do
       start "$server"
       for n in 1 100; do
-        # Every answer checked once: 200, and the probabilities within 1e-5 of onnxruntime are
-        # tests/integration/test_onnx_models.py's business; here the status.
+        case "$server" in
+          hello | spin*) body="$WORK/spin-$n.json" ;;
+          *) body="$WORK/$server-$n.json" ;;
+        esac
         status=$(curl -s -o "$WORK/last.json" -w '%{http_code}' -H 'Content-Type: application/json' \
-          --data-binary "@$WORK/${server%-before}-$n.json" "http://127.0.0.1:$PORT/v2/models/breast-cancer-lr/infer")
+          --data-binary "@$body" "http://127.0.0.1:$PORT$URL_PATH")
         [ "$status" = 200 ] || { echo "error: $server answered $status: $(head -c 300 "$WORK/last.json")" >&2; exit 1; }
-        line=$(WRK_BODY_FILE="$WORK/${server%-before}-$n.json" wrk -t1 -c16 -d"$DURATION" --latency \
-          -s bench/wrk/post-file.lua "http://127.0.0.1:$PORT/v2/models/breast-cancer-lr/infer" | grep '^WRK_RESULT ')
-        printf '%s\t%s\t%s\t%s rss_mib=%s\n' "$round" "$server" "$n" "${line#WRK_RESULT }" "$(rss_mib "$SERVER_PID")" | tee -a "$results"
+        "$measure" "$server" "$n" "$body" | sed "s/^/$round\t/" | tee -a "$RESULTS"
       done
       stop
     done
   done
-  python3 - "$results" <<'PY'
+}
+
+# At saturation: one wrk run -> "server patients fields".
+saturated() {
+  local line
+  line=$(WRK_BODY_FILE="$3" wrk -t1 -c16 -d"$DURATION" --latency -s bench/wrk/post-file.lua \
+    "http://127.0.0.1:$PORT$URL_PATH" | grep '^WRK_RESULT ')
+  printf '%s\t%s\t%s rss_mib=%s\n' "$1" "$2" "${line#WRK_RESULT }" "$(rss_mib "$SERVER_PID")"
+}
+
+# At each of RATES: one oha run -> "server patients fields" per rate.
+at_rates() {
+  local rate
+  for rate in $RATES; do
+    oha --no-tui -z "$DURATION" -w -q "$rate" -c 16 --latency-correction -m POST -T application/json \
+      -D "$3" --output-format json -o "$WORK/oha.json" "http://127.0.0.1:$PORT$URL_PATH"
+    python3 - "$WORK/oha.json" "$1" "$2" "$rate" <<'PY'
+import json, sys
+report, server, n, rate = json.load(open(sys.argv[1])), *sys.argv[2:]
+ms = {k: v * 1000 for k, v in report["latencyPercentiles"].items()}
+ok = report["statusCodeDistribution"].get("200", 0)
+bad = sum(report["statusCodeDistribution"].values()) - ok + sum(report["errorDistribution"].values())
+print(f"{server}\t{n}\trate={rate} rps={report['summary']['requestsPerSec']:.1f} ok={ok} bad={bad} "
+      f"p50_ms={ms['p50']:.3f} p99_ms={ms['p99']:.3f} p999_ms={ms['p99.9']:.3f}")
+PY
+  done
+}
+
+run() {
+  prepare
+  RESULTS="$WORK/results-$(date -u +%Y%m%dT%H%M%S).tsv"
+  say "spin $(spin --version | cut -d' ' -f2), MLServer $MLSERVER_VERSION, KServe $KSERVE_VERSION; wrk -t1 -c16 -d$DURATION -> $RESULTS"
+  each_server saturated
+  python3 - "$RESULTS" <<'PY'
 import collections, statistics, sys
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     _, server, n, fields = line.rstrip("\n").split("\t")
     rows[(server, n)].append(dict(kv.split("=") for kv in fields.split()))
-print(f"{'server':<10}{'patients':>9}{'req/s (median)':>16}{'p50 ms':>10}{'p99 ms':>10}{'RSS MiB':>9}{'bad':>5}")
+print(f"{'server':<12}{'patients':>9}{'req/s (median)':>16}{'p50 ms':>10}{'p99 ms':>10}{'RSS MiB':>9}{'bad':>5}")
 for (server, n), runs in rows.items():
     rps = statistics.median(float(r["rps"]) for r in runs)
     p50 = statistics.median(int(r["p50_us"]) for r in runs) / 1000
     p99 = statistics.median(int(r["p99_us"]) for r in runs) / 1000
     rss = max(float(r["rss_mib"]) for r in runs)
     bad = sum(int(r["bad_status"]) + int(r["connect"]) + int(r["read"]) + int(r["write"]) + int(r["timeout"]) for r in runs)
-    print(f"{server:<10}{n:>9}{rps:>16,.0f}{p50:>10.2f}{p99:>10.2f}{rss:>9.1f}{bad:>5}")
+    print(f"{server:<12}{n:>9}{rps:>16,.0f}{p50:>10.2f}{p99:>10.2f}{rss:>9.1f}{bad:>5}")
+PY
+}
+
+latency() {
+  command -v oha >/dev/null || { echo "error: oha not on PATH (cargo install oha@1.16.0 --locked)" >&2; exit 1; }
+  prepare
+  RESULTS="$WORK/latency-$(date -u +%Y%m%dT%H%M%S).tsv"
+  say "spin $(spin --version | cut -d' ' -f2), MLServer $MLSERVER_VERSION, KServe $KSERVE_VERSION; $(oha --version) -c16 -q {$RATES} --latency-correction -z$DURATION -> $RESULTS"
+  each_server at_rates
+  python3 - "$RESULTS" <<'PY'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    _, server, n, fields = line.rstrip("\n").split("\t")
+    run = dict(kv.split("=") for kv in fields.split())
+    rows[(int(n), int(run["rate"]), server)].append(run)
+print(f"{'patients':>8}{'rate':>6}  {'server':<12}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'bad':>5}"
+      "  p99 ratios: this service's / theirs, hello's / theirs")
+median = lambda runs, key: statistics.median(float(r[key]) for r in runs)
+p99 = {(n, rate, server): median(runs, "p99_ms") for (n, rate, server), runs in rows.items()}
+for (n, rate, server), runs in sorted(rows.items()):
+    med = lambda key: median(runs, key)
+    ratios = [f"{p99[(n, rate, ref)] / med('p99_ms'):.2f}" for ref in ("spin", "hello")
+              if (n, rate, ref) in p99 and server not in ("spin", "hello", "spin-before")]
+    bad = sum(int(r["bad"]) for r in runs)
+    print(f"{n:>8}{rate:>6}  {server:<12}{med('rps'):>8,.0f}{med('p50_ms'):>9.2f}{med('p99_ms'):>9.2f}{med('p999_ms'):>10.2f}{bad:>5}  {'  '.join(ratios)}")
 PY
 }
 
 case "${1:-}" in
   setup) setup ;;
   run) run ;;
-  *) echo "usage: scripts/bench-model-servers.sh setup|run" >&2; exit 2 ;;
+  latency) latency ;;
+  *) echo "usage: scripts/bench-model-servers.sh setup|run|latency" >&2; exit 2 ;;
 esac
