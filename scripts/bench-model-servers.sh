@@ -183,17 +183,28 @@ PY
   done
 }
 
-run() {
+# One kind of run over every server: `measure FILE-PREFIX LOAD MEASURE`, the summary (a Python
+# program given each result line as `server, patients, fields` by `results()`) on stdin.
+measure() {
+  local summary
+  summary=$(cat)
   prepare
-  RESULTS="$WORK/results-$(date -u +%Y%m%dT%H%M%S).tsv"
-  say "spin $(spin --version | cut -d' ' -f2), MLServer $MLSERVER_VERSION, KServe $KSERVE_VERSION; wrk -t1 -c16 -d$DURATION -> $RESULTS"
-  each_server saturated
-  python3 - "$RESULTS" <<'PY'
-import collections, statistics, sys
+  RESULTS="$WORK/$1-$(date -u +%Y%m%dT%H%M%S).tsv"
+  say "spin $(spin --version | cut -d' ' -f2), MLServer $MLSERVER_VERSION, KServe $KSERVE_VERSION; $2 -> $RESULTS"
+  each_server "$3"
+  python3 -c "import collections, statistics, sys
+def results():
+    for line in open(sys.argv[1]):
+        _, server, n, fields = line.rstrip('\n').split('\t')
+        yield server, int(n), dict(kv.split('=') for kv in fields.split())
+$summary" "$RESULTS"
+}
+
+run() {
+  measure results "wrk -t1 -c16 -d$DURATION" saturated <<'PY'
 rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    _, server, n, fields = line.rstrip("\n").split("\t")
-    rows[(server, n)].append(dict(kv.split("=") for kv in fields.split()))
+for server, n, run in results():
+    rows[(server, n)].append(run)
 print(f"{'server':<12}{'patients':>9}{'req/s (median)':>16}{'p50 ms':>10}{'p99 ms':>10}{'RSS MiB':>9}{'bad':>5}")
 for (server, n), runs in rows.items():
     rps = statistics.median(float(r["rps"]) for r in runs)
@@ -207,17 +218,10 @@ PY
 
 latency() {
   command -v oha >/dev/null || { echo "error: oha not on PATH (cargo install oha@1.16.0 --locked)" >&2; exit 1; }
-  prepare
-  RESULTS="$WORK/latency-$(date -u +%Y%m%dT%H%M%S).tsv"
-  say "spin $(spin --version | cut -d' ' -f2), MLServer $MLSERVER_VERSION, KServe $KSERVE_VERSION; $(oha --version) -c16 -q {$RATES} --latency-correction -z$DURATION -> $RESULTS"
-  each_server at_rates
-  python3 - "$RESULTS" <<'PY'
-import collections, statistics, sys
+  measure latency "$(oha --version) -c16 -q {$RATES} --latency-correction -z$DURATION" at_rates <<'PY'
 rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    _, server, n, fields = line.rstrip("\n").split("\t")
-    run = dict(kv.split("=") for kv in fields.split())
-    rows[(int(n), int(run["rate"]), server)].append(run)
+for server, n, run in results():
+    rows[(n, int(run["rate"]), server)].append(run)
 print(f"{'patients':>8}{'rate':>6}  {'server':<12}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'bad':>5}"
       "  p99 ratios: this service's / theirs, hello's / theirs")
 median = lambda runs, key: statistics.median(float(r[key]) for r in runs)
