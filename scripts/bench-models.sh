@@ -98,15 +98,20 @@ pce_copies() {
   done
 }
 
-# A copy of the committed project listing MODELS (paths) in spin.toml, built by
-# scripts/build.sh; its composed API goes to $OUT/NAME.composed.wasm.
+# build_api DIR NAME: `scripts/build.sh api` in DIR (a copy of the project, or the checkout),
+# logged to $WORK/build-NAME.log; its composed API goes to $OUT/NAME.composed.wasm.
+build_api() {
+  (cd "$1" && scripts/build.sh api >"$WORK/build-$2.log" 2>&1)
+  cp "$1/target/composed/api.wasm" "$OUT/$2.composed.wasm"
+}
+
+# A copy of the committed project listing MODELS (paths) in spin.toml, built as NAME.
 build_after() {
   local name="$1" copy="$WORK/$1"
   shift
   project_copy "$name"
   list_models "$copy/spin.toml" "$@"
-  (cd "$copy" && scripts/build.sh api >"$WORK/build-$name.log" 2>&1)
-  cp "$copy/target/composed/api.wasm" "$OUT/$name.composed.wasm"
+  build_api "$copy" "$name"
 }
 
 # An app serving only the API component at every path; `api_app NAME wasip3` runs it with
@@ -150,8 +155,7 @@ build_after_all() {
 build_noline() {
   local copy="$WORK/noline" release=target/wasm32-wasip2/release
   say "hello, and AFTER ($(git rev-parse --short HEAD)) with and without the served-model line"
-  scripts/build.sh api >"$WORK/build-line.log" 2>&1
-  cp target/composed/api.wasm "$OUT/line.composed.wasm"
+  build_api . line
   api_app line
   cargo build --quiet --target wasm32-wasip2 --release -p hello-component
   cp "$release/hello_component.wasm" "$OUT/hello.composed.wasm"
@@ -159,8 +163,7 @@ build_noline() {
   project_copy noline
   replace_once "$copy/src/spin_entry.rs" 'println!("{}", served_model_line(model));' \
     'let _ = served_model_line(model);'
-  (cd "$copy" && scripts/build.sh api >"$WORK/build-noline.log" 2>&1)
-  cp "$copy/target/composed/api.wasm" "$OUT/noline.composed.wasm"
+  build_api "$copy" noline
   api_app noline
   ls -l "$OUT"/{hello,line,noline}.composed.wasm
 }
@@ -201,15 +204,13 @@ TOML
   replace_once "$copy/scripts/build.sh" 'wasi:http/incoming-handler@0.2.0' \
     'wasi:http/handler@0.3.0-rc-2026-01-06'
   cp "$copy/spin.toml" "$WORK/wasip3.spin.toml"
-  (cd "$copy" && scripts/build.sh api >"$WORK/build-wasip3.log" 2>&1)
-  cp "$copy/target/composed/api.wasm" "$OUT/wasip3.composed.wasm"
+  build_api "$copy" wasip3
   api_app wasip3 wasip3
   for n in 1 8; do
     pce_copies "$n" "$copy/target/components/pce-2013.wasm"
     cp "$WORK/wasip3.spin.toml" "$copy/spin.toml"
     list_models "$copy/spin.toml" "${MODELS[@]}"
-    (cd "$copy" && scripts/build.sh api >"$WORK/build-wasip3-$n.log" 2>&1)
-    cp "$copy/target/composed/api.wasm" "$OUT/wasip3-$n.composed.wasm"
+    build_api "$copy" "wasip3-$n"
     api_app "wasip3-$n" wasip3
   done
   ls -l "$OUT"/{hello-wasip3,wasip3,wasip3-1,wasip3-8}.composed.wasm
