@@ -6,6 +6,7 @@
 #   mlserver   Seldon MLServer (PyPI mlserver + mlserver-sklearn: SKLearnModel, predict_proba)
 #   kserve     KServe's Python model server (PyPI kserve: bench/model-servers/kserve_server.py)
 #   spin       this service, the committed build, under the real Spin (`spin up -f spin.toml`)
+#   wasmtime   with WASMTIME_SERVER=1, the same composed API under `wasmtime serve` (below)
 # one at a time, each with its defaults (one worker for the Python servers), one patient per
 # request, then 100 per request. Each request body is the server's own form of the same patients
 # (ours: one tensor per feature; theirs: one [N, 30] tensor). Two kinds of run:
@@ -33,6 +34,10 @@
 #                                            # the body and answers 200, e.g. the one
 #                                            # scripts/bench-models.sh builds), sent our bodies:
 #                                            # what Spin itself costs at the same load
+#   WASMTIME_SERVER=1 scripts/bench-model-servers.sh run|latency
+#                                            # also `wasmtime`: the same composed API under
+#                                            # `wasmtime serve` with scripts/serve_local.py's
+#                                            # flags (the fallback runtime, not SpinKube's)
 #
 # BENCH_WORK defaults to /tmp/bench-servers. The service must be built (scripts/build.sh) and
 # .venv must exist (scripts/setup.sh test). Results: $BENCH_WORK/results-*.tsv (run) and
@@ -102,6 +107,10 @@ start() { # server -> SERVER_PID, PORT
     spin) spin up -f "$ROOT/spin.toml" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
     spin-before) spin up -f "$BEFORE_MANIFEST" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
     hello) spin up -f "$FLOOR_MANIFEST" --listen "127.0.0.1:$PORT" --state-dir "$WORK/spin-state" >"$log" 2>&1 & ;;
+    wasmtime)
+      local flags
+      read -r -a flags < <(python3 -c 'import sys; sys.path.insert(0, "scripts"); import serve_local; print(" ".join(serve_local.WASMTIME_FLAGS))')
+      wasmtime serve --addr "127.0.0.1:$PORT" -S cli "${flags[@]}" "$ROOT/target/composed/api.wasm" >"$log" 2>&1 & ;;
     mlserver)
       cat >"$WORK/mlserver-models/settings.json" <<JSON
 {"http_port": $PORT, "grpc_port": $(free_port), "metrics_port": $(free_port), "debug": false}
@@ -140,11 +149,11 @@ URL_PATH=/v2/models/breast-cancer-lr/infer
 each_server() {
   local measure=$1 round server n body status
   for round in $(seq 1 "$ROUNDS"); do
-    for server in ${FLOOR_MANIFEST:+hello} ${BEFORE_MANIFEST:+spin-before} spin mlserver kserve; do
+    for server in ${FLOOR_MANIFEST:+hello} ${BEFORE_MANIFEST:+spin-before} spin ${WASMTIME_SERVER:+wasmtime} mlserver kserve; do
       start "$server"
       for n in 1 100; do
         case "$server" in
-          hello | spin*) body="$WORK/spin-$n.json" ;;
+          hello | spin* | wasmtime) body="$WORK/spin-$n.json" ;;
           *) body="$WORK/$server-$n.json" ;;
         esac
         status=$(curl -s -o "$WORK/last.json" -w '%{http_code}' -H 'Content-Type: application/json' \
@@ -223,13 +232,13 @@ rows = collections.defaultdict(list)
 for server, n, run in results():
     rows[(n, int(run["rate"]), server)].append(run)
 print(f"{'patients':>8}{'rate':>6}  {'server':<12}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'bad':>5}"
-      "  p99 ratios: this service's / theirs, hello's / theirs")
+      "  p99 ratios to theirs: this service's (spin, then wasmtime), hello's")
 median = lambda runs, key: statistics.median(float(r[key]) for r in runs)
 p99 = {(n, rate, server): median(runs, "p99_ms") for (n, rate, server), runs in rows.items()}
 for (n, rate, server), runs in sorted(rows.items()):
     med = lambda key: median(runs, key)
-    ratios = [f"{p99[(n, rate, ref)] / med('p99_ms'):.2f}" for ref in ("spin", "hello")
-              if (n, rate, ref) in p99 and server not in ("spin", "hello", "spin-before")]
+    ratios = [f"{p99[(n, rate, ref)] / med('p99_ms'):.2f}" for ref in ("spin", "wasmtime", "hello")
+              if (n, rate, ref) in p99 and server not in ("spin", "hello", "spin-before", "wasmtime")]
     bad = sum(int(r["bad"]) for r in runs)
     print(f"{n:>8}{rate:>6}  {server:<12}{med('rps'):>8,.0f}{med('p50_ms'):>9.2f}{med('p99_ms'):>9.2f}{med('p999_ms'):>10.2f}{bad:>5}  {'  '.join(ratios)}")
 PY

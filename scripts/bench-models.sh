@@ -9,6 +9,7 @@
 #                                         # /tmp/bench-models); `build-after`: the AFTER ones only
 #   scripts/bench-models.sh build-noline  # hello, line and noline (below)
 #   scripts/bench-models.sh build-wasip3  # hello-wasip3, wasip3, wasip3-1, wasip3-8 (below)
+#   scripts/bench-models.sh build-floor   # hello, hello-line, line, floor(-1, -8)(-noline) (below)
 #   scripts/bench-models.sh throughput    # wrk -t1 -c16, one patient per request, RUNS servers,
 #                                         # ROUNDS rounds alternating (scripts/bench-wiring.sh)
 #   scripts/bench-models.sh batch         # POST /predict with 1000 patients, BATCH_RUNS servers
@@ -27,6 +28,12 @@
 #   line, noline  the committed API with its models alone at every path (as after-N), and the
 #                 same without the line /predict writes to stdout for the metrics sidecar
 #                 (src/telemetry.rs): what per-model /predict metrics cost
+#   hello-line    hello printing the served-model line: what the line costs Spin alone
+#   floor, floor-noline   the committed API and its models with a /predict that only reads the
+#                 body, has the default model score a fixed patient and answers a fixed body
+#                 (bench/floor/predict.rs), with and without the line: the least any HTTP code
+#                 costs with this instance graph; floor-1, floor-8 (and -noline): with 1 and 8
+#                 models (pce-2013 and copies of it)
 #   hello-wasip3, wasip3, wasip3-1, wasip3-8   hello and AFTER (with its models, with 1 and 8)
 #                 with a WASIp3 entry point (bench/wasip3/), which Spin 3.6.3 runs with its
 #                 experimental `wasip3-unstable` executor, reusing an instance for many requests;
@@ -150,22 +157,79 @@ build_after_all() {
   done
 }
 
-# hello, the committed API (line) and the same without the served-model line (noline: a copy
-# of the project whose src/spin_entry.rs writes no line, built by scripts/build.sh).
-build_noline() {
-  local copy="$WORK/noline" release=target/wasm32-wasip2/release
-  say "hello, and AFTER ($(git rev-parse --short HEAD)) with and without the served-model line"
+# The checkout's API (line) and hello, each an app serving it at every path.
+build_line_and_hello() {
   build_api . line
   api_app line
   cargo build --quiet --target wasm32-wasip2 --release -p hello-component
-  cp "$release/hello_component.wasm" "$OUT/hello.composed.wasm"
+  cp target/wasm32-wasip2/release/hello_component.wasm "$OUT/hello.composed.wasm"
   api_app hello
-  project_copy noline
-  replace_once "$copy/src/spin_entry.rs" 'println!("{}", served_model_line(model));' \
+}
+
+# drop_line COPY: the copy's src/spin_entry.rs no longer writes the served-model line.
+drop_line() {
+  replace_once "$1/src/spin_entry.rs" 'println!("{}", served_model_line(model));' \
     'let _ = served_model_line(model);'
+}
+
+# hello, the committed API (line) and the same without the served-model line (noline: a copy
+# of the project whose src/spin_entry.rs writes no line, built by scripts/build.sh).
+build_noline() {
+  local copy="$WORK/noline"
+  say "hello, and AFTER ($(git rev-parse --short HEAD)) with and without the served-model line"
+  build_line_and_hello
+  project_copy noline
+  drop_line "$copy"
   build_api "$copy" noline
   api_app noline
   ls -l "$OUT"/{hello,line,noline}.composed.wasm
+}
+
+# What any HTTP code costs with these models, and what the served-model line costs hello:
+# `floor` is the committed API whose /predict reads the body, has the default model score one
+# fixed patient and answers a fixed body (no JSON read, no validation, no prediction written:
+# bench/floor/predict.rs), with the line; floor-1 and floor-8 the same with 1 and 8 models; each
+# also without the line (-noline); `hello-line` hello printing the line. (Also hello and line,
+# as build-noline.)
+build_floor() {
+  local copy="$WORK/floor" release=target/wasm32-wasip2/release
+  say "hello, AFTER ($(git rev-parse --short HEAD)) and its floor, with and without the line"
+  build_line_and_hello
+  project_copy floor
+  replace_once "$copy/bench/hello-component/src/spin_entry.rs" '    drop(body);' \
+    '    drop(body);
+    println!("model-api served model=pce-2013");'
+  (cd "$copy" && cargo build --quiet --target wasm32-wasip2 --release -p hello-component)
+  cp "$copy/$release/hello_component.wasm" "$OUT/hello-line.composed.wasm"
+  api_app hello-line
+  replace_once "$copy/src/spin_entry.rs" '    let response = route(&request);' \
+    '    let response = if request.method == "POST" && request.path == "/predict" {
+        floor()
+    } else {
+        route(&request)
+    };'
+  { echo; cat bench/floor/predict.rs; } >>"$copy/src/spin_entry.rs"
+  cp "$copy/spin.toml" "$WORK/floor.spin.toml"
+  floor_builds ""
+  drop_line "$copy"
+  floor_builds -noline
+  ls -l "$OUT"/{hello,hello-line,line}.composed.wasm "$OUT"/floor*.composed.wasm
+}
+
+# floor_builds SUFFIX: the floor copy as it is now, with the build's models (floorSUFFIX) and
+# with 1 and 8 (floor-1SUFFIX, floor-8SUFFIX: pce-2013 and copies of it).
+floor_builds() {
+  local copy="$WORK/floor" n
+  cp "$WORK/floor.spin.toml" "$copy/spin.toml"
+  build_api "$copy" "floor$1"
+  api_app "floor$1"
+  for n in 1 8; do
+    pce_copies "$n" target/components/pce-2013.wasm
+    cp "$WORK/floor.spin.toml" "$copy/spin.toml"
+    list_models "$copy/spin.toml" "${MODELS[@]}"
+    build_api "$copy" "floor-$n$1"
+    api_app "floor-$n$1"
+  done
 }
 
 # hello and the committed API with a WASIp3 entry point (bench/wasip3/), measurement only:
@@ -234,6 +298,7 @@ case "${1:-}" in
   build) build ;;
   build-after) build_after_all ;;
   build-noline) build_noline ;;
+  build-floor) build_floor ;;
   build-wasip3) build_wasip3 ;;
   throughput)
     RUNS="${RUNS:-spin/hello spin/current spin/after spin/dyn-1 spin/after-1 spin/dyn-4 spin/after-4 spin/dyn-8 spin/after-8 wasmtime/hello wasmtime/current wasmtime/after wasmtime/dyn-1 wasmtime/after-1 wasmtime/dyn-4 wasmtime/after-4 wasmtime/dyn-8 wasmtime/after-8 wasmtime+tuned/hello wasmtime+tuned/after wasmtime+tuned/after-4 python/app}" \
@@ -243,5 +308,5 @@ case "${1:-}" in
       scripts/bench-wiring.sh batch ;;
   coldstart)
     COLD_APPS="${COLD_APPS:-hello hello-docs current after after-4}" scripts/bench-wiring.sh coldstart ;;
-  *) echo "usage: scripts/bench-models.sh build|build-after|build-noline|build-wasip3|throughput|batch|coldstart" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench-models.sh build|build-after|build-noline|build-floor|build-wasip3|throughput|batch|coldstart" >&2; exit 2 ;;
 esac

@@ -910,7 +910,8 @@ wait_quiet() {
   done
 }
 
-# check APP: one POST /predict answers 200 with a prediction (hello: its greeting).
+# check APP: one POST /predict answers 200 with a prediction (hello: its greeting; floor: the
+# default model answered, scripts/bench-models.sh build-floor).
 check() {
   local app="$1" status
   status=$(curl -s -o "$RES/last.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
@@ -918,6 +919,7 @@ check() {
   [ "$status" = 200 ] || die "$app answered $status: $(head -c 300 "$RES/last.json")"
   case "$app" in
     hello*) grep -q hello "$RES/last.json" ;;
+    floor*) grep -q '"floor":true' "$RES/last.json" || die "$app: $(head -c 300 "$RES/last.json")" ;;
     app) grep -q '"prediction"' "$RES/last.json" ;;
     *)
       # The model the body names answered (pce-2013 unless the body says otherwise).
@@ -979,13 +981,14 @@ for line in open(sys.argv[1]):
     v = dict(kv.split("=") for kv in fields.split())
     rows[(runtime, app)].append(v)
 hello = {rt: [float(v["rps"]) for v in vs] for (rt, app), vs in rows.items() if app == "hello"}
-print(f"{'runtime':<9}{'app':<22}{'req/s per round':<26}{'median':>8}{'vs hello':>9}{'p50 ms':>14}{'srv µs/req':>14}{'bad':>5}")
+width = max([len(runtime) for runtime, _ in rows] + [7]) + 2
+print(f"{'runtime':<{width}}{'app':<22}{'req/s per round':<26}{'median':>8}{'vs hello':>9}{'p50 ms':>14}{'srv µs/req':>14}{'bad':>5}")
 for (runtime, app), vs in rows.items():
     rps = [float(v["rps"]) for v in vs]
     ratios = [r / h for r, h in zip(rps, hello.get(runtime, []))]
     p50 = [int(v["p50_us"]) / 1000 for v in vs]
     srv = [int(v["srv_us_req"]) for v in vs]
-    print(f"{runtime:<9}{app:<22}{' '.join(f'{r:,.0f}' for r in rps):<26}{statistics.median(rps):>8,.0f}"
+    print(f"{runtime:<{width}}{app:<22}{' '.join(f'{r:,.0f}' for r in rps):<26}{statistics.median(rps):>8,.0f}"
           f"{(statistics.median(ratios) if ratios else float('nan')):>9.2f}"
           f"{min(p50):>7.2f}-{max(p50):<6.2f}{min(srv):>7}-{max(srv):<6}{sum(int(v['bad']) for v in vs):>5}")
 PY
