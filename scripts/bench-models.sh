@@ -121,6 +121,25 @@ build_after() {
   build_api "$copy" "$name"
 }
 
+# build_model_counts COPY NAME SUFFIX [wasip3]: the project copy COPY built as NAMESUFFIX with
+# its own models, then as NAME-1SUFFIX and NAME-8SUFFIX listing pce-2013 and copies of COPY's
+# build of it; each served by an app (`wasip3`: with Spin's WASIp3 executor). COPY's spin.toml is
+# left as it was found.
+build_model_counts() {
+  local copy="$1" name="$2" suffix="$3" executor="${4:-}" n
+  cp "$copy/spin.toml" "$copy.spin.toml"
+  build_api "$copy" "$name$suffix"
+  api_app "$name$suffix" "$executor"
+  for n in 1 8; do
+    pce_copies "$n" "$copy/target/components/pce-2013.wasm"
+    cp "$copy.spin.toml" "$copy/spin.toml"
+    list_models "$copy/spin.toml" "${MODELS[@]}"
+    build_api "$copy" "$name-$n$suffix"
+    api_app "$name-$n$suffix" "$executor"
+  done
+  cp "$copy.spin.toml" "$copy/spin.toml"
+}
+
 # An app serving only the API component at every path; `api_app NAME wasip3` runs it with
 # Spin's WASIp3 executor.
 api_app() {
@@ -209,27 +228,10 @@ build_floor() {
         route(&request)
     };'
   { echo; cat bench/floor/predict.rs; } >>"$copy/src/spin_entry.rs"
-  cp "$copy/spin.toml" "$WORK/floor.spin.toml"
-  floor_builds ""
+  build_model_counts "$copy" floor ""
   drop_line "$copy"
-  floor_builds -noline
+  build_model_counts "$copy" floor -noline
   ls -l "$OUT"/{hello,hello-line,line}.composed.wasm "$OUT"/floor*.composed.wasm
-}
-
-# floor_builds SUFFIX: the floor copy as it is now, with the build's models (floorSUFFIX) and
-# with 1 and 8 (floor-1SUFFIX, floor-8SUFFIX: pce-2013 and copies of it).
-floor_builds() {
-  local copy="$WORK/floor" n
-  cp "$WORK/floor.spin.toml" "$copy/spin.toml"
-  build_api "$copy" "floor$1"
-  api_app "floor$1"
-  for n in 1 8; do
-    pce_copies "$n" target/components/pce-2013.wasm
-    cp "$WORK/floor.spin.toml" "$copy/spin.toml"
-    list_models "$copy/spin.toml" "${MODELS[@]}"
-    build_api "$copy" "floor-$n$1"
-    api_app "floor-$n$1"
-  done
 }
 
 # hello and the committed API with a WASIp3 entry point (bench/wasip3/), measurement only:
@@ -237,7 +239,7 @@ floor_builds() {
 # the RC Spin 3.6.3's experimental executor serves. The API's models are its own, then one and
 # eight (pce-2013 and copies), in one copy of the project whose list of models changes.
 build_wasip3() {
-  local hello="$WORK/hello-wasip3-crate" copy="$WORK/wasip3" n
+  local hello="$WORK/hello-wasip3-crate" copy="$WORK/wasip3"
   say "hello and AFTER ($(git rev-parse --short HEAD)) with a WASIp3 entry point"
   rm -rf "$hello"
   mkdir -p "$hello/src"
@@ -267,16 +269,7 @@ TOML
     $'spin-sdk = { workspace = true, features = ["wasip3-unstable"] }\nhttp = "1"\nhttp-body-util = "0.1"\nbytes = "1"\n'
   replace_once "$copy/scripts/build.sh" 'wasi:http/incoming-handler@0.2.0' \
     'wasi:http/handler@0.3.0-rc-2026-01-06'
-  cp "$copy/spin.toml" "$WORK/wasip3.spin.toml"
-  build_api "$copy" wasip3
-  api_app wasip3 wasip3
-  for n in 1 8; do
-    pce_copies "$n" "$copy/target/components/pce-2013.wasm"
-    cp "$WORK/wasip3.spin.toml" "$copy/spin.toml"
-    list_models "$copy/spin.toml" "${MODELS[@]}"
-    build_api "$copy" "wasip3-$n"
-    api_app "wasip3-$n" wasip3
-  done
+  build_model_counts "$copy" wasip3 "" wasip3
   ls -l "$OUT"/{hello-wasip3,wasip3,wasip3-1,wasip3-8}.composed.wasm
 }
 
